@@ -1,0 +1,3 @@
+from seqexp.cli import main
+
+main()

@@ -1,0 +1,207 @@
+"""Balancers (registry ``balancers``): applied to the TRAINING split only.
+
+Each builder turns its config into an imbalanced-learn sampler, class weights, or nothing;
+``balance`` applies it to 2-D tables or 3-D sequences. For sequences the sampler sees each
+customer flattened to one row (with the padding mask appended), and synthetic rows are then
+repaired so they stay valid: padded steps stay padding, one-hot blocks stay one-hot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from seqexp.errors import DataError
+from seqexp.registry import BALANCERS
+from seqexp.schema import Section
+
+Strategy = float | Literal["auto", "minority", "majority", "not minority", "not majority", "all"]
+STRATEGY_HELP = "imbalanced-learn sampling_strategy: 'auto', or minority/majority ratio after resampling"
+
+
+class NoBalanceConfig(Section):
+    """Train on the natural class ratio."""
+
+    name: Literal["none"] = "none"
+
+
+class ClassWeightConfig(Section):
+    """Weight the loss by class instead of resampling (weights inversely proportional to counts)."""
+
+    name: Literal["class_weight"] = "class_weight"
+    weights: Literal["balanced"] | dict[int, float] = Field(
+        "balanced", description="'balanced', or explicit weights per class such as {0: 1, 1: 8}."
+    )
+
+
+class RandomUnderConfig(Section):
+    """Randomly drop majority-class rows."""
+
+    name: Literal["random_under"] = "random_under"
+    sampling_strategy: Strategy = Field("auto", description=STRATEGY_HELP)
+    replacement: bool = Field(False, description="Sample with replacement.")
+
+
+class RandomOverConfig(Section):
+    """Randomly repeat minority-class rows."""
+
+    name: Literal["random_over"] = "random_over"
+    sampling_strategy: Strategy = Field("auto", description=STRATEGY_HELP)
+    shrinkage: float | None = Field(None, ge=0, description="Smoothed bootstrap (ROSE) when set.")
+
+
+class SmoteConfig(Section):
+    """SMOTE: synthetic minority rows interpolated between near neighbours."""
+
+    name: Literal["smote"] = "smote"
+    sampling_strategy: Strategy = Field("auto", description=STRATEGY_HELP)
+    k_neighbors: int = Field(5, ge=1, le=1000, description="Neighbours used to interpolate.")
+
+
+@BALANCERS.register(NoBalanceConfig)
+def build_none(cfg: NoBalanceConfig, *, y: np.ndarray, seed: int) -> None:
+    return None
+
+
+@BALANCERS.register(ClassWeightConfig)
+def build_class_weight(cfg: ClassWeightConfig, *, y: np.ndarray, seed: int) -> dict[int, float]:
+    from sklearn.utils.class_weight import compute_class_weight
+
+    if cfg.weights != "balanced":
+        return {int(k): float(v) for k, v in cfg.weights.items()}
+    classes = np.unique(y)
+    weights = compute_class_weight("balanced", classes=classes, y=y)
+    return {int(c): float(w) for c, w in zip(classes, weights, strict=True)}
+
+
+@BALANCERS.register(RandomUnderConfig)
+def build_random_under(cfg: RandomUnderConfig, *, y: np.ndarray, seed: int) -> Any:
+    from imblearn.under_sampling import RandomUnderSampler
+
+    return RandomUnderSampler(
+        sampling_strategy=cfg.sampling_strategy, replacement=cfg.replacement, random_state=seed
+    )
+
+
+@BALANCERS.register(RandomOverConfig)
+def build_random_over(cfg: RandomOverConfig, *, y: np.ndarray, seed: int) -> Any:
+    from imblearn.over_sampling import RandomOverSampler
+
+    return RandomOverSampler(
+        sampling_strategy=cfg.sampling_strategy, shrinkage=cfg.shrinkage, random_state=seed
+    )
+
+
+@BALANCERS.register(SmoteConfig)
+def build_smote(cfg: SmoteConfig, *, y: np.ndarray, seed: int) -> Any:
+    from imblearn.over_sampling import SMOTE
+
+    require_neighbours(y, cfg.k_neighbors, "smote")
+    return SMOTE(sampling_strategy=cfg.sampling_strategy, k_neighbors=cfg.k_neighbors, random_state=seed)
+
+
+def require_neighbours(y: np.ndarray, k: int, name: str) -> None:
+    """Neighbour-based samplers need more minority rows than neighbours; say so plainly."""
+    minority = int(np.bincount(y).min())
+    if minority <= k:
+        raise DataError(
+            f"balance.k_neighbors: {name} needs more minority rows than k_neighbors ({k}), but the "
+            f"training split has {minority}. Use a smaller balance.k_neighbors (at most {minority - 1}) "
+            "or another balancer such as random_over or class_weight."
+        )
+
+
+@dataclass(frozen=True)
+class Balanced:
+    """The training split after balancing.
+
+    ``origin[i]`` is the training row that row ``i`` copies, or -1 for a synthetic row.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray | None
+    origin: np.ndarray
+    class_weight: dict[int, float] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def synthetic(self) -> int:
+        return int((self.origin < 0).sum())
+
+
+def class_counts(y: np.ndarray) -> dict[str, int]:
+    values, counts = np.unique(y, return_counts=True)
+    return {str(int(v)): int(c) for v, c in zip(values, counts, strict=True)}
+
+
+def balance(
+    cfg: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray | None = None,
+    onehot_groups: list[list[int]] | None = None,
+    *,
+    seed: int,
+) -> Balanced:
+    """Apply the configured balancer to a training split (never call it on val or test)."""
+    made = BALANCERS.get(cfg.name).builder(cfg, y=y, seed=seed)
+    identity = np.arange(len(y))
+    if made is None:
+        return Balanced(X, y, mask, identity, notes=["no balancing: natural class ratio"])
+    if isinstance(made, dict):
+        return Balanced(X, y, mask, identity, class_weight=made, notes=[f"class weights {made}"])
+
+    n = len(y)
+    flat = X.reshape(n, -1)
+    if mask is not None:
+        flat = np.hstack([flat, mask.astype(X.dtype)])
+    try:
+        flat_res, y_res = made.fit_resample(flat, y)
+    except ValueError as exc:  # e.g. a sampling_strategy that cannot be met
+        raise DataError(f"balance ({cfg.name}): {exc}") from None
+    flat_res = np.asarray(flat_res, dtype=X.dtype)
+    origin = _origin(made, flat, flat_res)
+
+    steps_features = int(np.prod(X.shape[1:]))
+    X_res = flat_res[:, :steps_features].reshape((-1, *X.shape[1:]))
+    mask_res = None if mask is None else flat_res[:, steps_features:] >= 0.5
+    synthetic = origin < 0
+    if synthetic.any():
+        _repair(X_res, mask_res, synthetic, onehot_groups or [])
+    if mask_res is not None and not synthetic.any():
+        mask_res = mask_res.astype(bool)
+    notes = [f"{cfg.name}: {n} -> {len(y_res)} training rows ({int(synthetic.sum())} synthetic)"]
+    return Balanced(X_res, np.asarray(y_res), mask_res, origin, notes=notes)
+
+
+def _origin(sampler: Any, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Which input row each output row copies (-1: synthetic), whatever the sampler did."""
+    indices = getattr(sampler, "sample_indices_", None)
+    if indices is not None:
+        return np.asarray(indices, dtype=np.int64)
+    n = len(before)
+    if len(after) >= n and np.array_equal(after[:n], before):  # over-samplers append
+        return np.concatenate([np.arange(n), -np.ones(len(after) - n, dtype=np.int64)])
+    row = np.dtype((np.void, before.dtype.itemsize * before.shape[1]))
+    lookup = {key.tobytes(): i for i, key in enumerate(np.ascontiguousarray(before).view(row).ravel())}
+    keys = np.ascontiguousarray(after).view(row).ravel()
+    return np.array([lookup.get(key.tobytes(), -1) for key in keys], dtype=np.int64)
+
+
+def _repair(X: np.ndarray, mask: np.ndarray | None, rows: np.ndarray, groups: list[list[int]]) -> None:
+    """Make interpolated rows valid again, in place."""
+    target = X[rows]
+    for group in groups:
+        block = target[..., group]
+        hot = block.argmax(axis=-1)
+        fixed = np.zeros_like(block)
+        np.put_along_axis(fixed, hot[..., None], 1.0, axis=-1)
+        fixed[block.max(axis=-1) <= 0] = 0.0  # an all-zero (unknown level) block stays all-zero
+        target[..., group] = fixed
+    if mask is not None:
+        target[~mask[rows]] = 0.0  # steps that are padding hold no data
+    X[rows] = target

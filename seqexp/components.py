@@ -1,0 +1,9 @@
+"""Import every component module so that its registry entries exist.
+
+Only light modules live on this path (pydantic config classes and builders that import their
+heavy libraries lazily), so ``seqexp list`` and ``seqexp validate`` stay fast.
+"""
+
+from seqexp import balancing  # noqa: F401
+from seqexp.data import synthetic  # noqa: F401
+from seqexp.models import baselines, recurrent  # noqa: F401

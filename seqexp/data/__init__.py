@@ -1,0 +1,1 @@
+"""Data sources (registry ``data``), sequence building and splits."""

@@ -1,0 +1,62 @@
+"""The model-ready data every source produces."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Arrays for one experiment.
+
+    ``X`` is float32, ``(n, features)`` for tables or ``(n, steps, features)`` for sequences,
+    pre-padded: the last real event sits in the last step. ``mask`` marks real steps.
+    ``onehot_groups`` lists feature indices that form one one-hot block (never scaled, and kept
+    one-hot by the balancers); ``report`` says what the source did, for the run log.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    ids: np.ndarray
+    feature_names: list[str]
+    mask: np.ndarray | None = None
+    onehot_groups: list[list[int]] = field(default_factory=list)
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.y)
+        if self.X.shape[0] != n or len(self.ids) != n:
+            raise ValueError(f"X, y and ids differ in length: {self.X.shape[0]}, {n}, {len(self.ids)}")
+        if self.X.shape[-1] != len(self.feature_names):
+            raise ValueError("feature_names does not match X's last axis")
+
+    @property
+    def is_sequence(self) -> bool:
+        return self.X.ndim == 3
+
+    @property
+    def onehot_columns(self) -> list[int]:
+        return sorted(i for group in self.onehot_groups for i in group)
+
+    def subset(self, index: np.ndarray) -> Dataset:
+        return replace(
+            self,
+            X=self.X[index],
+            y=self.y[index],
+            ids=self.ids[index],
+            mask=None if self.mask is None else self.mask[index],
+        )
+
+    def fingerprint(self) -> str:
+        """Content hash of the arrays (not of the file they came from): same data, same hash."""
+        digest = hashlib.sha256()
+        for array in (self.X, self.y, self.ids.astype(str), self.mask):
+            if array is not None:
+                digest.update(str(array.shape).encode())
+                digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update("|".join(self.feature_names).encode())
+        return digest.hexdigest()[:16]

@@ -1,0 +1,44 @@
+"""``seqexp generate``: write a synthetic source's data as the files a user would bring."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from seqexp.errors import UserError
+
+EVENTS_FILE = "events.parquet"
+LABELS_FILE = "labels.parquet"
+CARD_FILE = "card.json"
+
+
+def write_generated(cfg: Any, folder: Path) -> Path:
+    """Write ``events.parquet``, ``labels.parquet`` and ``card.json`` into ``folder``."""
+    from seqexp.data.synthetic import GENERATORS
+    from seqexp.runs import write_text
+
+    generator = GENERATORS.get(cfg.data.name)
+    if generator is None:
+        raise UserError(
+            f"data.name: '{cfg.data.name}' reads existing files; generate works with the synthetic "
+            f"sources: {', '.join(GENERATORS)}"
+        )
+    events, labels = generator(cfg.data, cfg.seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for frame, name in ((events, EVENTS_FILE), (labels, LABELS_FILE)):
+        tmp = folder / f".{name}.tmp"
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(folder / name)
+    card: dict[str, Any] = {
+        "source": cfg.data.name,
+        "settings": cfg.data.model_dump(mode="json"),
+        "seed": cfg.data.seed if getattr(cfg.data, "seed", None) is not None else cfg.seed,
+        "files": {"events": EVENTS_FILE, "labels": LABELS_FILE},
+        "events": len(events),
+        "customers": len(labels),
+        "positive_rate": round(float(labels["label"].mean()), 4),
+        "columns": {"events": list(events.columns), "labels": list(labels.columns)},
+    }
+    write_text(folder / CARD_FILE, json.dumps(card, indent=2) + "\n")
+    return folder

@@ -1,0 +1,218 @@
+"""``seqexp train``: one experiment from config to a completed run folder.
+
+Order of operations (the honest one): build data -> stratified split -> fit scaling on train ->
+balance train only -> fit (early stopping on val) -> threshold on val -> metrics on test.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqexp import runs
+from seqexp.config import ExperimentConfig, to_yaml
+from seqexp.data.dataset import Dataset
+from seqexp.data.split import Split, stratified_split
+from seqexp.errors import UserError
+from seqexp.registry import DATA_SOURCES
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_dir: Path
+    metrics: dict[str, Any]
+
+
+def load_dataset(cfg: ExperimentConfig) -> Dataset:
+    """Build the configured data source's arrays."""
+    return DATA_SOURCES.get(cfg.data.name).builder(cfg.data, seed=cfg.seed)
+
+
+def split_seed(cfg: ExperimentConfig) -> int:
+    return cfg.seed
+
+
+def train_experiment(
+    cfg: ExperimentConfig,
+    *,
+    runs_dir: Path,
+    say: Say = lambda _: None,
+    progress: Any | None = None,
+    command: str = "train",
+) -> TrainResult:
+    """Run the whole experiment into a new run folder; the folder's ``run.json`` says how it ended."""
+    run_dir = runs.create_run_dir(runs_dir, cfg.name)
+    runs.write_text(run_dir / runs.CONFIG, to_yaml(cfg))
+    record = runs.RunRecord(run_dir, name=cfg.name, seed=cfg.seed, command=command)
+    log_path = run_dir / runs.LOG
+
+    def log(message: str) -> None:
+        with log_path.open("a", encoding="utf-8") as handle:
+            handle.write(f"{time.strftime('%H:%M:%S')} {message}\n")
+        say(message)
+
+    try:
+        metrics = _run(cfg, run_dir, record, log, progress)
+    except KeyboardInterrupt:
+        record.finish("interrupted", error="interrupted by the user")
+        raise
+    except UserError as exc:
+        record.finish("failed", error=str(exc))
+        raise
+    except Exception as exc:
+        record.finish("failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    return TrainResult(run_dir, metrics)
+
+
+def _run(
+    cfg: ExperimentConfig, run_dir: Path, record: runs.RunRecord, log: Say, progress: Any | None
+) -> dict[str, Any]:
+    from seqexp.balancing import balance, class_counts
+    from seqexp.models import build_estimator
+    from seqexp.models.base import FitData, InputSpec
+    from seqexp.preprocess import Standardizer
+
+    started = time.perf_counter()
+    data = load_dataset(cfg)
+    log(f"data: {cfg.data.name}, {len(data.y)} rows, X {data.X.shape}, positive rate {data.y.mean():.3f}")
+    split = stratified_split(data.y, cfg.split.train, cfg.split.val, cfg.split.test, split_seed(cfg))
+    data_fp = data.fingerprint()
+    record.update(
+        data_fingerprint=data_fp,
+        split_fingerprint=split.fingerprint(data_fp),
+        data_report=data.report,
+        feature_names=data.feature_names,
+        input_shape=list(data.X.shape[1:]),
+    )
+    train, val, test = data.subset(split.train), data.subset(split.val), data.subset(split.test)
+
+    # Scaling statistics come from the training split alone.
+    scaler = Standardizer.fit(train.X, train.mask, data.feature_names, passthrough=data.onehot_columns)
+    scaler.save(run_dir / runs.PREPROCESS)
+    X_train, X_val, X_test = (scaler.transform(part.X, part.mask) for part in (train, val, test))
+
+    balanced = balance(cfg.balance, X_train, train.y, train.mask, data.onehot_groups, seed=cfg.seed)
+    for note in balanced.notes:
+        log(f"balance: {note}")
+    counts = {
+        "train": {"before": class_counts(train.y), "after": class_counts(balanced.y)},
+        "val": class_counts(val.y),
+        "test": class_counts(test.y),
+        "synthetic_rows": balanced.synthetic,
+        "class_weight": balanced.class_weight,
+    }
+    runs.write_json(run_dir / runs.CLASS_COUNTS, counts)
+
+    spec = InputSpec(shape=tuple(data.X.shape[1:]), masked=data.mask is not None)
+    fit_train = FitData(balanced.X, balanced.y, balanced.class_weight)
+    fit_val = FitData(X_val, val.y)
+    estimator = build_estimator(cfg.model, cfg.train, spec, seed=cfg.seed)
+    log(f"model: {cfg.model.name}; training up to {cfg.train.epochs} epochs")
+    callbacks = []
+    if estimator.kind == "keras":
+        from seqexp.training import make_callbacks
+
+        callbacks = make_callbacks(cfg.train, run_dir, progress)
+    fit_started = time.perf_counter()
+    if progress is not None:
+        with progress:
+            history = estimator.fit(fit_train, fit_val, train_cfg=cfg.train, callbacks=callbacks)
+    else:
+        history = estimator.fit(fit_train, fit_val, train_cfg=cfg.train, callbacks=callbacks)
+    fit_seconds = time.perf_counter() - fit_started
+    _write_history(run_dir, history)
+    log(f"fit: {len(history)} epoch(s) in {fit_seconds:.1f}s")
+
+    scores_val, scores_test = estimator.predict(X_val), estimator.predict(X_test)
+    metrics = _score(cfg, val.y, scores_val, test.y, scores_test)
+    metrics["model"] = cfg.model.name
+    if cfg.evaluate.baseline != "none" and cfg.model.name != cfg.evaluate.baseline:
+        metrics["baseline"] = _baseline(cfg, spec, fit_train, fit_val, X_val, X_test, val.y, test.y)
+        log(
+            f"baseline {cfg.evaluate.baseline}: test PR-AUC {metrics['baseline']['test']['pr_auc']:.4f} "
+            f"(model {metrics['test']['pr_auc']:.4f})"
+        )
+    _write_outputs(run_dir, metrics, test, scores_test)
+    estimator.save(run_dir)
+    record.finish(
+        "completed",
+        estimator=estimator.kind,
+        epochs=len(history),
+        fit_seconds=round(fit_seconds, 3),
+        total_seconds=round(time.perf_counter() - started, 3),
+        threshold=metrics["threshold"],
+    )
+    return metrics
+
+
+def _score(
+    cfg: ExperimentConfig, y_val: np.ndarray, s_val: np.ndarray, y_test: np.ndarray, s_test: np.ndarray
+) -> dict[str, Any]:
+    from seqexp.evaluation import binary_metrics, choose_threshold, describe_rule
+
+    threshold = choose_threshold(cfg.evaluate.threshold, y_val, s_val)  # validation only
+    return {
+        "threshold": threshold,
+        "threshold_rule": describe_rule(cfg.evaluate.threshold),
+        "val": binary_metrics(y_val, s_val, threshold),
+        "test": binary_metrics(y_test, s_test, threshold),
+    }
+
+
+def _baseline(cfg, spec, fit_train, fit_val, X_val, X_test, y_val, y_test) -> dict[str, Any]:
+    """The non-neural bar, trained on the same (balanced) training rows, thresholded the same way."""
+    from seqexp.models import build_estimator
+    from seqexp.registry import MODELS
+
+    baseline_cfg = MODELS.get(cfg.evaluate.baseline).config_class()
+    baseline = build_estimator(baseline_cfg, cfg.train, spec, seed=cfg.seed)
+    baseline.fit(fit_train, fit_val, train_cfg=cfg.train, callbacks=[])
+    result = _score(cfg, y_val, baseline.predict(X_val), y_test, baseline.predict(X_test))
+    return {"model": cfg.evaluate.baseline, **result}
+
+
+def _write_history(run_dir: Path, history: list[dict]) -> None:
+    fields: list[str] = []
+    for row in history:
+        fields.extend(k for k in row if k not in fields)
+    lines = [",".join(fields)] + [",".join(_cell(row.get(k)) for k in fields) for row in history]
+    runs.write_text(run_dir / runs.HISTORY, "\n".join(lines) + "\n")
+    (run_dir / "history.partial.csv").unlink(missing_ok=True)
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else (f"{value:.8g}" if isinstance(value, float) else str(value))
+
+
+def _write_outputs(run_dir: Path, metrics: dict[str, Any], test: Dataset, scores: np.ndarray) -> None:
+    from seqexp.evaluation import confusion, plot_confusion
+
+    threshold = metrics["threshold"]
+    runs.write_json(run_dir / runs.METRICS, metrics)
+    matrix = confusion(test.y, scores, threshold)
+    runs.write_text(
+        run_dir / runs.CONFUSION_CSV,
+        "true\\predicted,0,1\n" + "".join(f"{i},{row[0]},{row[1]}\n" for i, row in enumerate(matrix)),
+    )
+    plot_confusion(matrix, run_dir / runs.CONFUSION_PNG, f"test, threshold {threshold:.3f}")
+    tmp = run_dir / f".{runs.PREDICTIONS}.tmp"
+    with tmp.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "y_true", "score", "y_pred"])
+        for cid, label, score in zip(test.ids, test.y, scores, strict=True):
+            writer.writerow([cid, int(label), f"{score:.6f}", int(score >= threshold)])
+    tmp.replace(run_dir / runs.PREDICTIONS)
+
+
+def split_of(cfg: ExperimentConfig, data: Dataset) -> Split:
+    """The split a run used, recomputed from its config (same seed, same rows)."""
+    return stratified_split(data.y, cfg.split.train, cfg.split.val, cfg.split.test, split_seed(cfg))

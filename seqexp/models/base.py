@@ -1,0 +1,49 @@
+"""What every model family provides: the input it is built for, and a common fit/predict face."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """Shape of one example (no batch axis) and whether sequences carry padding."""
+
+    shape: tuple[int, ...]
+    masked: bool = False
+
+    @property
+    def is_sequence(self) -> bool:
+        return len(self.shape) == 2
+
+
+@dataclass(frozen=True)
+class FitData:
+    """Arrays a model is fitted on; ``class_weight`` comes from the balancer."""
+
+    X: np.ndarray
+    y: np.ndarray
+    class_weight: dict[int, float] | None = None
+
+
+class Estimator(ABC):
+    """A trained-or-trainable model behind one interface, Keras or scikit-learn alike."""
+
+    kind: str
+
+    @abstractmethod
+    def fit(self, train: FitData, val: FitData, *, train_cfg: Any, callbacks: list[Any]) -> list[dict]:
+        """Fit and return the history: one dict of metrics per epoch (one row for one-shot fits)."""
+
+    @abstractmethod
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Positive-class scores in [0, 1], one per row."""
+
+    @abstractmethod
+    def save(self, folder: Path) -> Path:
+        """Write the model into ``folder``; return the file written."""

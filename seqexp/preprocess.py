@@ -1,0 +1,54 @@
+"""Scaling fitted on the training split only, saved as JSON (never pickle) and reloaded."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Standardizer:
+    """Per-feature ``(x - mean) / std`` on numeric columns; one-hot columns pass through.
+
+    For sequences the statistics come from real (unmasked) steps only, and padded steps stay 0,
+    so padding never leaks into the statistics nor looks like data after scaling.
+    """
+
+    feature_names: list[str]
+    mean: list[float]
+    std: list[float]
+    scaled: list[bool]
+
+    @classmethod
+    def fit(
+        cls, X: np.ndarray, mask: np.ndarray | None, feature_names: list[str], passthrough: list[int]
+    ) -> Standardizer:
+        rows = X[mask] if mask is not None else X.reshape(-1, X.shape[-1])
+        mean = rows.mean(axis=0, dtype=np.float64) if len(rows) else np.zeros(X.shape[-1])
+        std = rows.std(axis=0, dtype=np.float64) if len(rows) else np.ones(X.shape[-1])
+        std = np.where(std > 1e-12, std, 1.0)  # a constant column stays constant instead of NaN
+        scaled = [i not in set(passthrough) for i in range(X.shape[-1])]
+        return cls(list(feature_names), mean.tolist(), std.tolist(), scaled)
+
+    def transform(self, X: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        if X.shape[-1] != len(self.feature_names):
+            raise ValueError(f"expected {len(self.feature_names)} features, got {X.shape[-1]}")
+        on = np.asarray(self.scaled)
+        mean = np.where(on, self.mean, 0.0).astype(np.float32)
+        std = np.where(on, self.std, 1.0).astype(np.float32)
+        out = (X - mean) / std
+        if mask is not None:
+            out[~mask] = 0.0
+        return out.astype(np.float32, copy=False)
+
+    def save(self, path: Path) -> None:
+        from seqexp.runs import write_text
+
+        write_text(path, json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> Standardizer:
+        return cls(**json.loads(path.read_text()))

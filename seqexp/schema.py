@@ -1,0 +1,52 @@
+"""Building blocks shared by every config class: the strict base section and path fields.
+
+Component modules import from here (not from ``seqexp.config``), which assembles the whole
+experiment schema from the registries and so must import the components first.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo
+from pydantic.functional_validators import AfterValidator
+
+
+class Section(BaseModel):
+    """A config section: unknown keys are errors, values are immutable once validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(text: str) -> str:
+    """Expand ``${VAR}`` and ``${VAR:-default}``; an unset variable without default is an error."""
+
+    def repl(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        value = os.environ.get(name)
+        if value is None or value == "":
+            if default is None:
+                raise ValueError(f"environment variable {name} is not set (or write ${{{name}:-default}})")
+            return default
+        return value
+
+    return _ENV.sub(repl, text)
+
+
+def _resolve(value: str, info: ValidationInfo) -> Path:
+    """Paths in a config are relative to the config file's folder (not to the working folder)."""
+    path = Path(expand_env(str(value))).expanduser()
+    base = (info.context or {}).get("config_dir")
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    return path.resolve() if not path.is_absolute() else path
+
+
+ConfigPath = Annotated[str, AfterValidator(_resolve)]
+"""A file path given in YAML: ``${ENV:-default}`` expanded, relative to the config file."""

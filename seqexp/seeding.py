@@ -1,0 +1,12 @@
+"""One place that makes TensorFlow runs repeatable on CPU."""
+
+from __future__ import annotations
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and ask TensorFlow for deterministic kernels."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
