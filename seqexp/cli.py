@@ -4,7 +4,6 @@ where the result is. Heavy libraries are imported inside the commands that need 
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,10 +12,6 @@ import typer
 from rich.console import Console
 
 from seqexp.errors import UserError
-
-# TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) is not for users; real errors
-# still raise Python exceptions.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 app = typer.Typer(
     add_completion=False,

@@ -42,6 +42,11 @@ class SplitConfig(Section):
     train: float = Field(0.8, gt=0, lt=1, description="Fraction of customers used for training.")
     val: float = Field(0.1, gt=0, lt=1, description="Fraction used for early stopping and the threshold.")
     test: float = Field(0.1, gt=0, lt=1, description="Fraction held out for the reported metrics.")
+    seed: int | None = Field(
+        None,
+        ge=0,
+        description="Seed of the split; null uses the experiment seed (fix it to vary weights only).",
+    )
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> SplitConfig:

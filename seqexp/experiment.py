@@ -6,10 +6,11 @@ balance train only -> fit (early stopping on val) -> threshold on val -> metrics
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from seqexp.config import ExperimentConfig, to_yaml
 from seqexp.data.dataset import Dataset
 from seqexp.data.split import Split, stratified_split
 from seqexp.errors import UserError
+from seqexp.models.base import FitData, InputSpec
+from seqexp.preprocess import Standardizer
 from seqexp.registry import DATA_SOURCES
 
 Say = Callable[[str], None]
@@ -36,8 +39,44 @@ def load_dataset(cfg: ExperimentConfig) -> Dataset:
     return DATA_SOURCES.get(cfg.data.name).builder(cfg.data, seed=cfg.seed)
 
 
-def split_seed(cfg: ExperimentConfig) -> int:
-    return cfg.seed
+@dataclass(frozen=True)
+class Prepared:
+    """Data split and scaled (scaling fitted on train only): what every verb that fits or scores needs.
+
+    ``train``, ``val`` and ``test`` hold scaled arrays; ``split`` indexes rows of ``data``.
+    """
+
+    data: Dataset
+    split: Split
+    scaler: Standardizer
+    train: Dataset
+    val: Dataset
+    test: Dataset
+
+    @property
+    def spec(self) -> InputSpec:
+        return InputSpec(shape=tuple(self.data.X.shape[1:]), masked=self.data.mask is not None)
+
+    @property
+    def fingerprints(self) -> dict[str, str]:
+        data_fp = self.data.fingerprint()
+        return {"data_fingerprint": data_fp, "split_fingerprint": self.split.fingerprint(data_fp)}
+
+
+def make_split(cfg: ExperimentConfig, y: np.ndarray) -> Split:
+    """The split a config asks for: same config and data, same rows in each part."""
+    seed = cfg.split.seed if cfg.split.seed is not None else cfg.seed
+    return stratified_split(y, cfg.split.train, cfg.split.val, cfg.split.test, seed)
+
+
+def prepare(cfg: ExperimentConfig, data: Dataset | None = None) -> Prepared:
+    """Load (unless given), split, and scale with statistics from the training split alone."""
+    data = data if data is not None else load_dataset(cfg)
+    split = make_split(cfg, data.y)
+    parts = [data.subset(index) for index in (split.train, split.val, split.test)]
+    scaler = Standardizer.fit(parts[0].X, parts[0].mask, data.feature_names, passthrough=data.onehot_columns)
+    train, val, test = (replace(part, X=scaler.transform(part.X, part.mask)) for part in parts)
+    return Prepared(data, split, scaler, train, val, test)
 
 
 def train_experiment(
@@ -78,29 +117,20 @@ def _run(
 ) -> dict[str, Any]:
     from seqexp.balancing import balance, class_counts
     from seqexp.models import build_estimator
-    from seqexp.models.base import FitData, InputSpec
-    from seqexp.preprocess import Standardizer
 
     started = time.perf_counter()
-    data = load_dataset(cfg)
+    prepared = prepare(cfg)
+    data, train, val, test = prepared.data, prepared.train, prepared.val, prepared.test
     log(f"data: {cfg.data.name}, {len(data.y)} rows, X {data.X.shape}, positive rate {data.y.mean():.3f}")
-    split = stratified_split(data.y, cfg.split.train, cfg.split.val, cfg.split.test, split_seed(cfg))
-    data_fp = data.fingerprint()
     record.update(
-        data_fingerprint=data_fp,
-        split_fingerprint=split.fingerprint(data_fp),
+        **prepared.fingerprints,
         data_report=data.report,
         feature_names=data.feature_names,
         input_shape=list(data.X.shape[1:]),
     )
-    train, val, test = data.subset(split.train), data.subset(split.val), data.subset(split.test)
+    prepared.scaler.save(run_dir / runs.PREPROCESS)
 
-    # Scaling statistics come from the training split alone.
-    scaler = Standardizer.fit(train.X, train.mask, data.feature_names, passthrough=data.onehot_columns)
-    scaler.save(run_dir / runs.PREPROCESS)
-    X_train, X_val, X_test = (scaler.transform(part.X, part.mask) for part in (train, val, test))
-
-    balanced = balance(cfg.balance, X_train, train.y, train.mask, data.onehot_groups, seed=cfg.seed)
+    balanced = balance(cfg.balance, train.X, train.y, train.mask, data.onehot_groups, seed=cfg.seed)
     for note in balanced.notes:
         log(f"balance: {note}")
     counts = {
@@ -112,9 +142,9 @@ def _run(
     }
     runs.write_json(run_dir / runs.CLASS_COUNTS, counts)
 
-    spec = InputSpec(shape=tuple(data.X.shape[1:]), masked=data.mask is not None)
+    spec = prepared.spec
     fit_train = FitData(balanced.X, balanced.y, balanced.class_weight)
-    fit_val = FitData(X_val, val.y)
+    fit_val = FitData(val.X, val.y)
     estimator = build_estimator(cfg.model, cfg.train, spec, seed=cfg.seed)
     log(f"model: {cfg.model.name}; training up to {cfg.train.epochs} epochs")
     callbacks = []
@@ -123,25 +153,23 @@ def _run(
 
         callbacks = make_callbacks(cfg.train, run_dir, progress)
     fit_started = time.perf_counter()
-    if progress is not None:
-        with progress:
-            history = estimator.fit(fit_train, fit_val, train_cfg=cfg.train, callbacks=callbacks)
-    else:
+    with progress if progress is not None else contextlib.nullcontext():
         history = estimator.fit(fit_train, fit_val, train_cfg=cfg.train, callbacks=callbacks)
     fit_seconds = time.perf_counter() - fit_started
     _write_history(run_dir, history)
     log(f"fit: {len(history)} epoch(s) in {fit_seconds:.1f}s")
 
-    scores_val, scores_test = estimator.predict(X_val), estimator.predict(X_test)
+    scores_val, scores_test = estimator.predict(val.X), estimator.predict(test.X)
     metrics = _score(cfg, val.y, scores_val, test.y, scores_test)
     metrics["model"] = cfg.model.name
     if cfg.evaluate.baseline != "none" and cfg.model.name != cfg.evaluate.baseline:
-        metrics["baseline"] = _baseline(cfg, spec, fit_train, fit_val, X_val, X_test, val.y, test.y)
+        metrics["baseline"] = _baseline(cfg, spec, fit_train, fit_val, test)
         log(
             f"baseline {cfg.evaluate.baseline}: test PR-AUC {metrics['baseline']['test']['pr_auc']:.4f} "
             f"(model {metrics['test']['pr_auc']:.4f})"
         )
     _write_outputs(run_dir, metrics, test, scores_test)
+    write_predictions(run_dir / runs.VAL_PREDICTIONS, val.ids, val.y, scores_val, metrics["threshold"])
     estimator.save(run_dir)
     record.finish(
         "completed",
@@ -168,7 +196,9 @@ def _score(
     }
 
 
-def _baseline(cfg, spec, fit_train, fit_val, X_val, X_test, y_val, y_test) -> dict[str, Any]:
+def _baseline(
+    cfg: ExperimentConfig, spec: InputSpec, fit_train: FitData, fit_val: FitData, test: Dataset
+) -> dict[str, Any]:
     """The non-neural bar, trained on the same (balanced) training rows, thresholded the same way."""
     from seqexp.models import build_estimator
     from seqexp.registry import MODELS
@@ -176,7 +206,7 @@ def _baseline(cfg, spec, fit_train, fit_val, X_val, X_test, y_val, y_test) -> di
     baseline_cfg = MODELS.get(cfg.evaluate.baseline).config_class()
     baseline = build_estimator(baseline_cfg, cfg.train, spec, seed=cfg.seed)
     baseline.fit(fit_train, fit_val, train_cfg=cfg.train, callbacks=[])
-    result = _score(cfg, y_val, baseline.predict(X_val), y_test, baseline.predict(X_test))
+    result = _score(cfg, fit_val.y, baseline.predict(fit_val.X), test.y, baseline.predict(test.X))
     return {"model": cfg.evaluate.baseline, **result}
 
 
@@ -204,15 +234,19 @@ def _write_outputs(run_dir: Path, metrics: dict[str, Any], test: Dataset, scores
         "true\\predicted,0,1\n" + "".join(f"{i},{row[0]},{row[1]}\n" for i, row in enumerate(matrix)),
     )
     plot_confusion(matrix, run_dir / runs.CONFUSION_PNG, f"test, threshold {threshold:.3f}")
-    tmp = run_dir / f".{runs.PREDICTIONS}.tmp"
+    write_predictions(run_dir / runs.PREDICTIONS, test.ids, test.y, scores, threshold)
+
+
+def write_predictions(
+    path: Path, ids: np.ndarray, y: np.ndarray | None, scores: np.ndarray, threshold: float
+) -> None:
+    """``id, y_true, score, y_pred`` per customer (``y_true`` left out when labels are unknown)."""
+    tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["id", "y_true", "score", "y_pred"])
-        for cid, label, score in zip(test.ids, test.y, scores, strict=True):
-            writer.writerow([cid, int(label), f"{score:.6f}", int(score >= threshold)])
-    tmp.replace(run_dir / runs.PREDICTIONS)
-
-
-def split_of(cfg: ExperimentConfig, data: Dataset) -> Split:
-    """The split a run used, recomputed from its config (same seed, same rows)."""
-    return stratified_split(data.y, cfg.split.train, cfg.split.val, cfg.split.test, split_seed(cfg))
+        writer.writerow(["id", "y_true", "score", "y_pred"] if y is not None else ["id", "score", "y_pred"])
+        labels = y if y is not None else [None] * len(ids)
+        for cid, label, score in zip(ids, labels, scores, strict=True):
+            row = [cid, int(label)] if label is not None else [cid]
+            writer.writerow([*row, f"{score:.6f}", int(score >= threshold)])
+    tmp.replace(path)

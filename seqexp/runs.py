@@ -26,6 +26,7 @@ METRICS = "metrics.json"
 CONFUSION_CSV = "confusion_matrix.csv"
 CONFUSION_PNG = "confusion_matrix.png"
 PREDICTIONS = "predictions.csv"
+VAL_PREDICTIONS = "val_predictions.csv"
 PREPROCESS = "preprocess.json"
 LOG = "run.log"
 

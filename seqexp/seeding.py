@@ -6,7 +6,9 @@ from __future__ import annotations
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow, and ask TensorFlow for deterministic kernels."""
     import keras
-    import tensorflow as tf
 
+    from seqexp.backend import tensorflow
+
+    tf = tensorflow()
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()

@@ -39,5 +39,8 @@ def load_estimator(kind: str, folder: Path) -> Estimator:
     """Reload a saved model from a run folder, executing no code stored in it."""
     import importlib
 
+    from seqexp.backend import tensorflow
+
+    tensorflow()
     module, cls = LOADERS[kind].split(":")
     return getattr(importlib.import_module(module), cls).load(folder)
