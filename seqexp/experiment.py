@@ -129,6 +129,7 @@ def _run(
         input_shape=list(data.X.shape[1:]),
     )
     prepared.scaler.save(run_dir / runs.PREPROCESS)
+    runs.write_json(run_dir / runs.DATA_SCHEMA, data.schema)
 
     balanced = balance(cfg.balance, train.X, train.y, train.mask, data.onehot_groups, seed=cfg.seed)
     for note in balanced.notes:

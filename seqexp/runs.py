@@ -28,6 +28,7 @@ CONFUSION_PNG = "confusion_matrix.png"
 PREDICTIONS = "predictions.csv"
 VAL_PREDICTIONS = "val_predictions.csv"
 PREPROCESS = "preprocess.json"
+DATA_SCHEMA = "data_schema.json"
 LOG = "run.log"
 
 PACKAGES = ("seqexp", "tensorflow", "keras", "scikit-learn", "imbalanced-learn", "numpy", "pandas")

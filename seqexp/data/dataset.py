@@ -17,6 +17,9 @@ class Dataset:
     pre-padded: the last real event sits in the last step. ``mask`` marks real steps.
     ``onehot_groups`` lists feature indices that form one one-hot block (never scaled, and kept
     one-hot by the balancers); ``report`` says what the source did, for the run log.
+    ``schema`` holds what is needed to encode NEW raw data exactly the same way (columns, category
+    levels, sequence length...); it is saved in the run folder and handed back to the source by
+    ``evaluate``/``predict``. ``y`` is -1 where labels are unknown (unlabelled data to score).
     """
 
     X: np.ndarray
@@ -26,6 +29,7 @@ class Dataset:
     mask: np.ndarray | None = None
     onehot_groups: list[list[int]] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
+    schema: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.y)

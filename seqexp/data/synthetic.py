@@ -118,7 +118,10 @@ def sequences_from_transactions(events: pd.DataFrame, labels: pd.DataFrame, leng
         numeric=["log_amount", "log_gap_days", "log_days_before_end"],
         categorical={"type": TYPES},
     )
-    y = labels.set_index("customer_id")["label"].reindex(seq.ids).to_numpy(dtype=np.int64)
+    if labels is None:
+        y = np.full(len(seq.ids), -1, dtype=np.int64)
+    else:
+        y = labels.set_index("customer_id")["label"].reindex(seq.ids).to_numpy(dtype=np.int64)
     return Dataset(
         X=seq.X,
         y=y,
@@ -126,20 +129,28 @@ def sequences_from_transactions(events: pd.DataFrame, labels: pd.DataFrame, leng
         feature_names=seq.feature_names,
         mask=seq.mask,
         onehot_groups=seq.onehot_groups,
+        schema={"types": TYPES, "sequence_length": length, "reference_date": str(REFERENCE_DATE)},
         report={
             "events": len(events),
             "customers": len(seq.ids),
-            "positive_rate": round(float(y.mean()), 4),
+            "positive_rate": round(float(y.mean()), 4) if labels is not None else None,
             "customers_shorter_than_sequence": int((seq.events_per_customer < length).sum()),
         },
     )
 
 
 @DATA_SOURCES.register(SyntheticTransactionsConfig, tags=("synthetic",))
-def build_synthetic_transactions(cfg: SyntheticTransactionsConfig, *, seed: int) -> Dataset:
-    """Generate the event log in memory and turn it into sequences."""
+def build_synthetic_transactions(
+    cfg: SyntheticTransactionsConfig, *, seed: int, schema: dict | None = None, labelled: bool = True
+) -> Dataset:
+    """Generate the event log in memory and turn it into sequences.
+
+    Every data source takes ``schema`` (a run's saved ``Dataset.schema``: encode new data the way
+    the run's training data was encoded) and ``labelled`` (False: data to score, ``y`` is -1).
+    The synthetic encoding is fixed, so ``schema`` changes nothing here.
+    """
     events, labels = generate_transactions(cfg, seed)
-    return sequences_from_transactions(events, labels, cfg.sequence_length)
+    return sequences_from_transactions(events, labels if labelled else None, cfg.sequence_length)
 
 
 GENERATORS = {"synthetic_transactions": generate_transactions}
