@@ -62,11 +62,20 @@ def train(
     overrides: SetOpt = None,
     runs_dir: RunsDirOpt = Path("runs"),
     quiet: QuietOpt = False,
+    seeds: Annotated[
+        int | None,
+        typer.Option("--seeds", min=1, help="Train N seeds on one split; mean +- std (overrides repeats)."),
+    ] = None,
 ) -> None:
-    """Train one experiment; the last line printed is its run folder."""
+    """Train one experiment (or its seeds / folds); the last line printed is its run folder."""
     from seqexp.config import load_config
 
     cfg = load_config(config, overrides or [])
+    from seqexp.groups import needs_group
+
+    if needs_group(cfg, seeds):
+        _train_group(cfg, seeds, runs_dir, quiet)
+        return
     from seqexp.experiment import train_experiment
     from seqexp.report import metrics_table
 
@@ -79,6 +88,21 @@ def train(
     result = train_experiment(cfg, runs_dir=runs_dir, say=_say(quiet), progress=progress)
     if not quiet:
         out.print(metrics_table(result.metrics))
+    out.print(str(result.run_dir), soft_wrap=True)
+
+
+def _train_group(cfg, seeds: int | None, runs_dir: Path, quiet: bool) -> None:
+    from seqexp.groups import group_title, train_planned_group
+    from seqexp.summary import spread_table
+
+    progress = None
+    if not quiet and out.is_terminal:
+        from seqexp.training import progress_display
+
+        progress = lambda: progress_display(out)  # noqa: E731  (a fresh bar per child run)
+    result = train_planned_group(cfg, seeds=seeds, runs_dir=runs_dir, say=_say(quiet), progress=progress)
+    if not quiet:
+        out.print(spread_table(result.summary, group_title(result.summary)))
     out.print(str(result.run_dir), soft_wrap=True)
 
 
