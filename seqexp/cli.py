@@ -62,11 +62,20 @@ def train(
     overrides: SetOpt = None,
     runs_dir: RunsDirOpt = Path("runs"),
     quiet: QuietOpt = False,
+    seeds: Annotated[
+        int | None,
+        typer.Option("--seeds", min=1, help="Train N seeds on one split; mean +- std (overrides repeats)."),
+    ] = None,
 ) -> None:
-    """Train one experiment; the last line printed is its run folder."""
+    """Train one experiment (or its seeds / folds); the last line printed is its run folder."""
     from seqexp.config import load_config
 
     cfg = load_config(config, overrides or [])
+    from seqexp.groups import needs_group
+
+    if needs_group(cfg, seeds):
+        _train_group(cfg, seeds, runs_dir, quiet)
+        return
     from seqexp.experiment import train_experiment
     from seqexp.report import metrics_table
 
@@ -79,6 +88,21 @@ def train(
     result = train_experiment(cfg, runs_dir=runs_dir, say=_say(quiet), progress=progress)
     if not quiet:
         out.print(metrics_table(result.metrics))
+    out.print(str(result.run_dir), soft_wrap=True)
+
+
+def _train_group(cfg, seeds: int | None, runs_dir: Path, quiet: bool) -> None:
+    from seqexp.groups import group_title, train_planned_group
+    from seqexp.summary import spread_table
+
+    progress = None
+    if not quiet and out.is_terminal:
+        from seqexp.training import progress_display
+
+        progress = lambda: progress_display(out)  # noqa: E731  (a fresh bar per child run)
+    result = train_planned_group(cfg, seeds=seeds, runs_dir=runs_dir, say=_say(quiet), progress=progress)
+    if not quiet:
+        out.print(spread_table(result.summary, group_title(result.summary)))
     out.print(str(result.run_dir), soft_wrap=True)
 
 
@@ -135,10 +159,52 @@ def evaluate(ctx: typer.Context) -> None:
     _not_yet("evaluate")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def ensemble(ctx: typer.Context) -> None:
-    """Combine saved runs into one model (not yet available)."""
-    _not_yet("ensemble")
+@app.command()
+def ensemble(
+    members: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Run folders (same data and split).", show_default=False),
+    ] = None,
+    method: Annotated[str, typer.Option("--method", "-m", help="mean | weighted | rank | stack.")] = "mean",
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="Comma-separated member weights, e.g. 0.7,0.3 (weighted).")
+    ] = None,
+    search: Annotated[
+        bool, typer.Option("--search", help="Keep the member subset with the best validation objective.")
+    ] = False,
+    max_members: Annotated[int, typer.Option("--max-members", min=1, help="Largest subset searched.")] = 3,
+    objective: Annotated[str, typer.Option("--objective", help="pr_auc | roc_auc (validation).")] = "pr_auc",
+    from_tune: Annotated[
+        Path | None, typer.Option("--from-tune", help="A tune run folder: take its best runs as members.")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=2, help="With --from-tune: how many runs.")] = 5,
+    threshold: Annotated[
+        str | None, typer.Option("--threshold", help="Threshold rule (YAML); default: the first member's.")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Run name (default ensemble-METHOD).")] = None,
+    runs_dir: RunsDirOpt = Path("runs"),
+    quiet: QuietOpt = False,
+) -> None:
+    """Combine saved runs into one model; the last line printed is its run folder."""
+    from seqexp.ensemble import build_ensemble, ensemble_table, parse_weights, tune_members
+
+    paths = list(members or [])
+    if from_tune is not None:
+        paths += tune_members(from_tune, top, objective)
+    result = build_ensemble(
+        paths,
+        method=method,
+        weights=parse_weights(weights),
+        search=search,
+        max_members=max_members,
+        objective=objective,
+        threshold=threshold,
+        name=name,
+        runs_dir=runs_dir,
+    )
+    if not quiet:
+        out.print(ensemble_table(result.metrics))
+    out.print(str(result.run_dir), soft_wrap=True)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -37,7 +37,12 @@ COMPONENT_SECTIONS: dict[str, Registry] = {"data": DATA_SOURCES, "balance": BALA
 
 
 class SplitConfig(Section):
-    """Stratified train / validation / test fractions."""
+    """Stratified train / validation / test fractions, or k-fold cross-validation plus a held-out test."""
+
+    method: Literal["holdout", "kfold"] = Field(
+        "holdout",
+        description="holdout: one train/val/test split; kfold: hold out test, a model per fold of the rest.",
+    )
 
     train: float = Field(0.8, gt=0, lt=1, description="Fraction of customers used for training.")
     val: float = Field(0.1, gt=0, lt=1, description="Fraction used for early stopping and the threshold.")
@@ -47,9 +52,20 @@ class SplitConfig(Section):
         ge=0,
         description="Seed of the split; null uses the experiment seed (fix it to vary weights only).",
     )
+    folds: int = Field(5, ge=2, le=100, description="kfold only: number of folds of the non-test rows.")
+    stratified: bool = Field(True, description="kfold only: keep the class ratio in every fold.")
+    fold: int | None = Field(
+        None, ge=0, description="kfold only: train just this fold (0-based), as one ordinary run."
+    )
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> SplitConfig:
+        if self.method == "kfold":  # train/val fractions are set by the folds; only `test` is used
+            if self.fold is not None and self.fold >= self.folds:
+                raise ValueError(f"fold {self.fold} does not exist with {self.folds} folds (0-based)")
+            return self
+        if self.fold is not None:
+            raise ValueError("fold applies only with method: kfold")
         total = self.train + self.val + self.test
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"train + val + test must sum to 1 (got {total:g})")
@@ -136,6 +152,9 @@ class ExperimentConfig(Section):
 
     name: str = Field("experiment", min_length=1, max_length=120, description="Run name (folder suffix).")
     seed: int = Field(42, ge=0, le=2**32 - 1, description="Seeds data generation, splits and weights.")
+    repeats: int = Field(
+        1, ge=1, le=1000, description="Train seeds seed, seed+1... on one split; report mean +- std."
+    )
     data: DataConfig = Field(
         default_factory=lambda: DATA_SOURCES.get("synthetic_transactions").config_class()
     )

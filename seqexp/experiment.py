@@ -66,6 +66,15 @@ class Prepared:
 def make_split(cfg: ExperimentConfig, y: np.ndarray) -> Split:
     """The split a config asks for: same config and data, same rows in each part."""
     seed = cfg.split.seed if cfg.split.seed is not None else cfg.seed
+    if cfg.split.method == "kfold":
+        if cfg.split.fold is None:
+            raise UserError(
+                "split.method: kfold trains one run per fold (seqexp train does it); to use a single "
+                "fold here, set split.fold"
+            )
+        from seqexp.kfold import fold_split
+
+        return fold_split(y, cfg.split, seed)
     return stratified_split(y, cfg.split.train, cfg.split.val, cfg.split.test, seed)
 
 
