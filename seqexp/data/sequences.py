@@ -1,12 +1,14 @@
 """Event log -> pre-padded 3-D sequence array, vectorized (no Python loop over customers).
 
 Sort once, rank each event from the end of its customer's history, keep the last N, and
-scatter them into ``(customers, N, features)``: the last event lands in step N-1.
+scatter them into ``(customers, N, features)``: the last event lands in step N-1. Derived
+per-step features (days since the previous event, days before the reference date, day of week)
+and per-customer aggregates come from the same sorted arrays, without a second sort.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,13 @@ class Sequences:
     feature_names: list[str]
     onehot_groups: list[list[int]]
     events_per_customer: np.ndarray  # before truncation
+    aggregates: np.ndarray | None = None  # (customers, k) float32, over ALL events (not only the last N)
+    aggregate_names: list[str] = field(default_factory=list)
+
+
+DERIVED = ("days_since_previous", "days_before_reference", "day_of_week")
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+DAY = 86400.0
 
 
 def build_sequences(
@@ -30,15 +39,29 @@ def build_sequences(
     length: int,
     numeric: list[str],
     categorical: dict[str, list[str]] | None = None,
+    derived: tuple[str, ...] | list[str] = (),
+    reference: np.datetime64 | None = None,
+    log_days: bool = True,
+    aggregates: bool = False,
 ) -> Sequences:
     """Keep the last ``length`` events per customer, pre-padded.
 
-    ``numeric`` columns are copied as float32; each ``categorical`` column becomes a one-hot
-    block over the given levels (a level outside the list is all-zeros, never an error).
+    ``numeric`` columns are copied as float32 (NaN stays NaN, for imputation on train); each
+    ``categorical`` column becomes a one-hot block over the given levels (a level outside the list
+    is all-zeros, never an error). ``derived`` adds per-step features from ``DERIVED``: day counts
+    (``log1p`` of them when ``log_days``) and a day-of-week one-hot block (Monday first).
+    ``aggregates`` adds per customer, over all its events: count, recency and tenure in days
+    before ``reference``, and the total and mean of each numeric column.
     """
     categorical = categorical or {}
+    unknown = [d for d in derived if d not in DERIVED]
+    if unknown:
+        raise ValueError(f"unknown derived feature(s) {unknown}; known: {DERIVED}")
+    if reference is None and ("days_before_reference" in derived or aggregates):
+        raise ValueError("days_before_reference and aggregates need a reference date")
     all_codes, uniques = pd.factorize(events[id_col], sort=True)
-    order = np.lexsort((_as_int(events[time_col]), all_codes))
+    times_all = _as_int(events[time_col])
+    order = np.lexsort((times_all, all_codes))
     codes = all_codes[order]  # non-decreasing: each customer's events are contiguous
     counts = np.bincount(all_codes, minlength=len(uniques))
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
@@ -49,15 +72,33 @@ def build_sequences(
     steps = (length - 1 - from_end[keep]).astype(np.int64)
     kept = order[keep]
 
-    names = list(numeric)
+    times = times_all[order]
+    ref = None if reference is None else int(np.datetime64(reference, "s").astype(np.int64))
+    day_columns = [d for d in derived if d != "day_of_week"]
+    prefix = "log1p_" if log_days else ""
+
+    names = list(numeric) + [prefix + d for d in day_columns]
     groups: list[list[int]] = []
-    n_features = len(numeric) + sum(len(levels) for levels in categorical.values())
+    if "day_of_week" in derived:
+        categorical = {**categorical, "day_of_week": WEEKDAYS}
+    n_features = len(names) + sum(len(levels) for levels in categorical.values())
     X = np.zeros((len(uniques), length, n_features), dtype=np.float32)
     for j, column in enumerate(numeric):
         X[rows, steps, j] = events[column].to_numpy(dtype=np.float32)[kept]
-    offset = len(numeric)
+    for j, name in enumerate(day_columns, start=len(numeric)):
+        if name == "days_since_previous":
+            days = np.diff(times, prepend=times[:1]) / DAY
+            days[position == 0] = 0.0  # a customer's first event has no previous one
+        else:
+            days = (ref - times) / DAY
+        days = days[keep]
+        X[rows, steps, j] = np.log1p(np.maximum(days, 0.0)) if log_days else days
+    offset = len(names)
     for column, levels in categorical.items():
-        level_codes = pd.Categorical(events[column].to_numpy()[kept], categories=levels).codes
+        if column == "day_of_week" and column not in events:
+            level_codes = ((times[keep] // 86400 + 3) % 7).astype(np.int64)  # 1970-01-01 was a Thursday
+        else:
+            level_codes = pd.Categorical(events[column].to_numpy()[kept], categories=levels).codes
         known = level_codes >= 0
         X[rows[known], steps[known], offset + level_codes[known]] = 1.0
         groups.append(list(range(offset, offset + len(levels))))
@@ -65,7 +106,39 @@ def build_sequences(
         offset += len(levels)
     mask = np.zeros((len(uniques), length), dtype=bool)
     mask[rows, steps] = True
-    return Sequences(X, mask, np.asarray(uniques), names, groups, counts)
+    agg, agg_names = (None, [])
+    if aggregates:
+        agg, agg_names = _aggregates(events, numeric, order, codes, counts, starts, times, ref)
+    return Sequences(X, mask, np.asarray(uniques), names, groups, counts, agg, agg_names)
+
+
+def _aggregates(
+    events: pd.DataFrame,
+    numeric: list[str],
+    order: np.ndarray,
+    codes: np.ndarray,
+    counts: np.ndarray,
+    starts: np.ndarray,
+    times: np.ndarray,
+    ref: int,
+) -> tuple[np.ndarray, list[str]]:
+    """Per customer: event count, days since the last and the first event, total and mean of each
+    numeric column (NaN values skipped; a customer with none gets NaN, imputed later)."""
+    n = len(counts)
+    last = times[starts + counts - 1]
+    first = times[starts]
+    columns = [counts.astype(np.float64), (ref - last) / DAY, (ref - first) / DAY]
+    names = ["count", "recency_days", "tenure_days"]
+    for column in numeric:
+        values = events[column].to_numpy(dtype=np.float64)[order]
+        present = ~np.isnan(values)
+        total = np.bincount(codes, weights=np.where(present, values, 0.0), minlength=n)
+        seen = np.bincount(codes, weights=present.astype(np.float64), minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(seen > 0, total / seen, np.nan)
+        columns += [np.where(seen > 0, total, np.nan), mean]
+        names += [f"{column}_total", f"{column}_mean"]
+    return np.column_stack(columns).astype(np.float32), names
 
 
 def days_since_previous(events: pd.DataFrame, *, id_col: str, time_col: str) -> np.ndarray:
