@@ -59,20 +59,24 @@ def build_sequences(
         raise ValueError(f"unknown derived feature(s) {unknown}; known: {DERIVED}")
     if reference is None and ("days_before_reference" in derived or aggregates):
         raise ValueError("days_before_reference and aggregates need a reference date")
-    all_codes, uniques = pd.factorize(events[id_col], sort=True)
+    all_codes, uniques = customer_codes(events[id_col])
     times_all = _as_int(events[time_col])
-    order = np.lexsort((times_all, all_codes))
+    order = sort_order(all_codes, times_all, len(uniques))
     codes = all_codes[order]  # non-decreasing: each customer's events are contiguous
-    counts = np.bincount(all_codes, minlength=len(uniques))
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    position = np.arange(len(codes)) - starts[codes]
-    from_end = counts[codes] - 1 - position
+    del all_codes  # keep peak memory low on large logs
+    n = len(codes)
+    counts = np.bincount(codes, minlength=len(uniques))
+    starts = np.cumsum(counts) - counts
+    from_end = (starts + counts)[codes]  # one past the customer's last event...
+    from_end -= np.arange(1, n + 1, dtype=from_end.dtype)  # ...minus one past this event
     keep = from_end < length
     rows = codes[keep]
-    steps = (length - 1 - from_end[keep]).astype(np.int64)
+    steps = (length - 1) - from_end[keep]
+    del from_end
     kept = order[keep]
+    times = times_all[order] if (derived or aggregates) else None
+    del times_all
 
-    times = times_all[order]
     ref = None if reference is None else int(np.datetime64(reference, "s").astype(np.int64))
     day_columns = [d for d in derived if d != "day_of_week"]
     prefix = "log1p_" if log_days else ""
@@ -88,7 +92,7 @@ def build_sequences(
     for j, name in enumerate(day_columns, start=len(numeric)):
         if name == "days_since_previous":
             days = np.diff(times, prepend=times[:1]) / DAY
-            days[position == 0] = 0.0  # a customer's first event has no previous one
+            days[starts] = 0.0  # a customer's first event has no previous one
         else:
             days = (ref - times) / DAY
         days = days[keep]
@@ -97,6 +101,8 @@ def build_sequences(
     for column, levels in categorical.items():
         if column == "day_of_week" and column not in events:
             level_codes = ((times[keep] // 86400 + 3) % 7).astype(np.int64)  # 1970-01-01 was a Thursday
+        elif isinstance(events[column].dtype, pd.CategoricalDtype):  # codes, no per-row strings
+            level_codes = events[column].cat.set_categories(levels).cat.codes.to_numpy()[kept]
         else:
             level_codes = pd.Categorical(events[column].to_numpy()[kept], categories=levels).codes
         known = level_codes >= 0
@@ -141,6 +147,53 @@ def _aggregates(
     return np.column_stack(columns).astype(np.float32), names
 
 
+def customer_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Customer index of each event (0..customers-1, in sorted id order) and the sorted ids.
+
+    Integer ids in a compact range take an O(n) path (offset + bincount); others go through
+    ``pd.factorize`` and a sort of the (few) distinct ids.
+    """
+    values = ids.to_numpy()
+    if np.issubdtype(values.dtype, np.integer) and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * len(values) + 1024:
+            offset = values - low
+            present = np.bincount(offset, minlength=high - low + 1) > 0
+            remap = np.cumsum(present) - 1
+            return remap[offset], np.flatnonzero(present) + low
+    codes, uniques = pd.factorize(ids, sort=False)
+    rank = np.argsort(np.asarray(uniques), kind="stable")
+    inverse = np.empty_like(rank)
+    inverse[rank] = np.arange(len(rank))
+    return inverse[codes], np.asarray(uniques)[rank]
+
+
+def sort_order(codes: np.ndarray, times: np.ndarray, customers: int) -> np.ndarray:
+    """``np.lexsort((times, codes))``: events grouped by customer, by time within, ties in input order.
+
+    Done as two plain sorts of packed int64 keys (value in the high bits, position in the low
+    bits), which numpy sorts several times faster than ``lexsort`` or ``argsort`` on large logs.
+    Falls back to ``lexsort`` when the values do not fit beside the positions.
+    """
+    n = len(codes)
+    bits = max(1, (n - 1).bit_length())
+    span = int(times.max() - times.min()) if n else 0
+    if n == 0 or span.bit_length() + bits > 62 or max(customers, 1).bit_length() + bits > 62:
+        return np.lexsort((times, codes))
+    mask = (1 << bits) - 1
+    packed = times - times.min()
+    packed <<= bits
+    packed |= np.arange(n, dtype=np.int64)
+    packed.sort()
+    by_time = np.bitwise_and(packed, mask, out=packed)  # event indices in time order (stable)
+    key = codes[by_time].astype(np.int64)
+    key <<= bits
+    key |= np.arange(n, dtype=np.int64)
+    key.sort()
+    key &= mask  # positions in time order, now grouped by customer
+    return by_time[key]
+
+
 def days_since_previous(events: pd.DataFrame, *, id_col: str, time_col: str) -> np.ndarray:
     """Days between each event and the customer's previous one (0 for the first), in input order."""
     all_codes, _ = pd.factorize(events[id_col])
@@ -160,5 +213,5 @@ def days_since_previous(events: pd.DataFrame, *, id_col: str, time_col: str) -> 
 def _as_int(times: pd.Series) -> np.ndarray:
     """Timestamps as int64 seconds (numbers pass through), for sorting and differences."""
     if pd.api.types.is_datetime64_any_dtype(times):
-        return times.to_numpy().astype("datetime64[s]").astype(np.int64)
+        return times.to_numpy().astype("datetime64[s]").view(np.int64)
     return times.to_numpy(dtype=np.float64).astype(np.int64)
