@@ -70,8 +70,10 @@ def build_sequences(
     from_end = (starts + counts)[codes]  # one past the customer's last event...
     from_end -= np.arange(1, n + 1, dtype=from_end.dtype)  # ...minus one past this event
     keep = from_end < length
-    rows = codes[keep]
-    steps = (length - 1) - from_end[keep]
+    # Flat position of each kept event in (customers * length): rows are sorted, so the
+    # scatters below write memory in order.
+    slot = codes[keep] * length
+    slot += (length - 1) - from_end[keep]
     del from_end
     kept = order[keep]
     times = times_all[order] if (derived or aggregates) else None
@@ -87,8 +89,14 @@ def build_sequences(
         categorical = {**categorical, "day_of_week": WEEKDAYS}
     n_features = len(names) + sum(len(levels) for levels in categorical.values())
     X = np.zeros((len(uniques), length, n_features), dtype=np.float32)
-    for j, column in enumerate(numeric):
-        X[rows, steps, j] = events[column].to_numpy(dtype=np.float32)[kept]
+    flat = X.reshape(len(uniques) * length, n_features)  # a view
+    if numeric:
+        # One gather of contiguous rows (one cache miss per event, not one per column).
+        columns = np.empty((n, len(numeric)), dtype=np.float32)
+        for j, column in enumerate(numeric):
+            columns[:, j] = events[column].to_numpy()
+        flat[slot, : len(numeric)] = columns[kept]
+        del columns
     for j, name in enumerate(day_columns, start=len(numeric)):
         if name == "days_since_previous":
             days = np.diff(times, prepend=times[:1]) / DAY
@@ -96,22 +104,25 @@ def build_sequences(
         else:
             days = (ref - times) / DAY
         days = days[keep]
-        X[rows, steps, j] = np.log1p(np.maximum(days, 0.0)) if log_days else days
+        flat[slot, j] = np.log1p(np.maximum(days, 0.0)) if log_days else days
     offset = len(names)
     for column, levels in categorical.items():
         if column == "day_of_week" and column not in events:
             level_codes = ((times[keep] // 86400 + 3) % 7).astype(np.int64)  # 1970-01-01 was a Thursday
         elif isinstance(events[column].dtype, pd.CategoricalDtype):  # codes, no per-row strings
-            level_codes = events[column].cat.set_categories(levels).cat.codes.to_numpy()[kept]
+            values = events[column]
+            if list(values.cat.categories) != list(levels):
+                values = values.cat.set_categories(levels)
+            level_codes = values.cat.codes.to_numpy()[kept]
         else:
             level_codes = pd.Categorical(events[column].to_numpy()[kept], categories=levels).codes
         known = level_codes >= 0
-        X[rows[known], steps[known], offset + level_codes[known]] = 1.0
+        flat[slot[known], offset + level_codes[known]] = 1.0
         groups.append(list(range(offset, offset + len(levels))))
         names.extend(f"{column}={level}" for level in levels)
         offset += len(levels)
     mask = np.zeros((len(uniques), length), dtype=bool)
-    mask[rows, steps] = True
+    mask.reshape(-1)[slot] = True
     agg, agg_names = (None, [])
     if aggregates:
         agg, agg_names = _aggregates(events, numeric, order, codes, counts, starts, times, ref)
@@ -181,14 +192,16 @@ def sort_order(codes: np.ndarray, times: np.ndarray, customers: int) -> np.ndarr
     if n == 0 or span.bit_length() + bits > 62 or max(customers, 1).bit_length() + bits > 62:
         return np.lexsort((times, codes))
     mask = (1 << bits) - 1
+    index = np.arange(n, dtype=np.int64)
     packed = times - times.min()
     packed <<= bits
-    packed |= np.arange(n, dtype=np.int64)
+    packed |= index
     packed.sort()
     by_time = np.bitwise_and(packed, mask, out=packed)  # event indices in time order (stable)
     key = codes[by_time].astype(np.int64)
     key <<= bits
-    key |= np.arange(n, dtype=np.int64)
+    key |= index
+    del index
     key.sort()
     key &= mask  # positions in time order, now grouped by customer
     return by_time[key]
