@@ -83,7 +83,13 @@ def prepare(cfg: ExperimentConfig, data: Dataset | None = None) -> Prepared:
     data = data if data is not None else load_dataset(cfg)
     split = make_split(cfg, data.y)
     parts = [data.subset(index) for index in (split.train, split.val, split.test)]
-    scaler = Standardizer.fit(parts[0].X, parts[0].mask, data.feature_names, passthrough=data.onehot_columns)
+    scaler = Standardizer.fit(
+        parts[0].X,
+        parts[0].mask,
+        data.feature_names,
+        passthrough=data.onehot_columns,
+        impute=data.schema.get("impute", "mean"),  # missing values: filled with train statistics
+    )
     train, val, test = (replace(part, X=scaler.transform(part.X, part.mask)) for part in parts)
     return Prepared(data, split, scaler, train, val, test)
 
@@ -131,6 +137,8 @@ def _run(
     prepared = prepare(cfg)
     data, train, val, test = prepared.data, prepared.train, prepared.val, prepared.test
     log(f"data: {cfg.data.name}, {len(data.y)} rows, X {data.X.shape}, positive rate {data.y.mean():.3f}")
+    for note in data.report.get("notes", []):  # what the source detected, dropped or counted
+        log(f"data: {note}")
     record.update(
         **prepared.fingerprints,
         data_report=data.report,

@@ -1,0 +1,319 @@
+"""``events``: an event log (one row per transaction) -> one sequence per customer, plus labels.
+
+Labels come from a separate file (one per customer) or from the log itself: with
+``labels: {cutoff, horizon_days, where}`` only events strictly BEFORE the cutoff build the
+sequence, and the label is 1 when the customer has a matching event in ``[cutoff, cutoff +
+horizon_days)`` (cutoff included, end excluded). Every customer left out (no label, no history)
+and every duplicate row is counted in ``Dataset.report``, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from seqexp.data.dataset import Dataset
+from seqexp.data.readers import (
+    MISSING_LEVEL,
+    as_label,
+    check_two_classes,
+    learn_levels,
+    parse_times,
+    read_frame,
+    require_columns,
+)
+from seqexp.data.sequences import DERIVED, build_sequences
+from seqexp.data.table import FileOptions, Scalar
+from seqexp.errors import DataError
+from seqexp.registry import DATA_SOURCES
+from seqexp.schema import ConfigPath, Section
+
+Derived = Literal["days_since_previous", "days_before_reference", "day_of_week"]
+assert set(Derived.__args__) == set(DERIVED)  # type: ignore[attr-defined]
+
+
+class FileLabels(FileOptions):
+    """One label per customer from a separate CSV or Parquet file."""
+
+    path: ConfigPath = Field(description="The label file.")
+    id: str | None = Field(None, description="Customer id column in the label file (default: the log's).")
+    column: str = Field("label", description="Label column.")
+    positive: Scalar = Field(1, description="Label value that counts as positive.")
+
+
+class WindowLabels(Section):
+    """Labels from the log itself: did the customer do X within the horizon after the cutoff?"""
+
+    cutoff: dt.date | dt.datetime = Field(
+        description="Events before it build the sequence; the label looks at events from it on."
+    )
+    horizon_days: float = Field(gt=0, description="Length of the label window after the cutoff, in days.")
+    where: str | None = Field(
+        None,
+        description="pandas query on event columns selecting the events that count as positive "
+        "(e.g. \"type == 'deposit' and amount > 100\"); none: any event.",
+    )
+
+
+class EventsConfig(FileOptions):
+    """An event log (CSV or Parquet, one row per event): the last N events per customer."""
+
+    name: Literal["events"] = "events"
+    path: ConfigPath = Field("events.csv", description="The event log (.csv... or .parquet).")
+    id: str = Field("customer_id", description="Customer id column.")
+    time: str = Field("timestamp", description="Timestamp column.")
+    time_format: str | None = Field(
+        None, description="strftime format of the timestamps, e.g. '%d-%b-%y'; none: detected."
+    )
+    numeric: list[str] = Field([], description="Numeric event columns (e.g. amount).")
+    categorical: list[str] = Field([], description="Categorical event columns (one-hot per step).")
+    log1p: list[str] = Field([], description="Numeric columns replaced by log(1 + x) (skewed amounts).")
+    sequence_length: int = Field(20, ge=1, le=10_000, description="Last N events kept per customer.")
+    derived: list[Derived] = Field(
+        [], description="Per-step features: days_since_previous, days_before_reference, day_of_week."
+    )
+    log_days: bool = Field(True, description="Use log(1 + days) for the derived day counts.")
+    reference_date: dt.date | dt.datetime | None = Field(
+        None,
+        description="'Now' for day counts; events from it on are left out. Default: the cutoff with "
+        "window labels, else the day after the log's last event.",
+    )
+    output: Literal["sequence", "aggregates", "sequence_and_aggregates"] = Field(
+        "sequence",
+        description="sequence: (N steps x features); aggregates: one row per customer (count, recency, "
+        "tenure, total and mean of each numeric column); sequence_and_aggregates: the aggregates "
+        "repeated on every real step.",
+    )
+    duplicates: Literal["drop", "keep"] = Field("drop", description="Exact duplicate rows (always counted).")
+    impute: Literal["mean", "median"] = Field(
+        "mean", description="How missing numeric values are filled (statistic of the training split)."
+    )
+    labels: FileLabels | WindowLabels | None = Field(
+        None, description="{path, id, column, positive} or {cutoff, horizon_days, where}."
+    )
+
+
+def _timestamp(value: Any) -> np.datetime64:
+    return np.datetime64(pd.Timestamp(value).to_datetime64(), "s")
+
+
+def _read_log(
+    cfg: EventsConfig, columns: list[str], report: dict[str, Any], notes: list[str]
+) -> pd.DataFrame:
+    events = read_frame(
+        cfg.path, what="data.path", sep=cfg.sep, header=cfg.header, column_names=cfg.column_names
+    )
+    require_columns(events, [cfg.id, cfg.time, *columns], where="data", path=cfg.path)
+    duplicated = events.duplicated()
+    report["duplicate_rows"] = int(duplicated.sum())
+    report["customers_with_duplicate_rows"] = int(events.loc[duplicated, cfg.id].nunique())
+    if duplicated.any():
+        action = "dropped" if cfg.duplicates == "drop" else "kept (data.duplicates: keep)"
+        notes.append(
+            f"{report['duplicate_rows']} exact duplicate row(s) in {report['customers_with_duplicate_rows']} "
+            f"customer(s) {action}"
+        )
+        if cfg.duplicates == "drop":
+            events = events[~duplicated]
+    if events[cfg.id].isna().any():
+        raise DataError(f"data.id: column '{cfg.id}' has {int(events[cfg.id].isna().sum())} empty id(s)")
+    times = parse_times(events[cfg.time], cfg.time_format, column=f"data.time '{cfg.time}'", path=cfg.path)
+    events = events.assign(**{cfg.time: times})
+    return events.reset_index(drop=True)
+
+
+def _numeric(events: pd.DataFrame, columns: list[str], log1p: list[str], path: str) -> pd.DataFrame:
+    out = {}
+    for column in columns:
+        values = pd.to_numeric(events[column], errors="coerce")
+        if (values.isna() & events[column].notna()).any():
+            sample = events[column][values.isna() & events[column].notna()].iloc[0]
+            raise DataError(
+                f"data.numeric: column '{column}' holds text such as {sample!r}; list it under categorical"
+            )
+        if column in log1p:
+            if (values < 0).any():
+                raise DataError(f"data.log1p: column '{column}' has negative values; log(1 + x) needs x >= 0")
+            values = np.log1p(values)
+        out[column] = values.astype(np.float64)
+    return events.assign(**out)
+
+
+def _same_id_type(left: pd.Series, right: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Ids read from two files may differ in dtype (7 vs '7'): compare them as text then."""
+    if pd.api.types.is_numeric_dtype(left) == pd.api.types.is_numeric_dtype(right):
+        return left, right
+    return left.astype(str), right.astype(str)
+
+
+def _file_labels(cfg: EventsConfig, ids: np.ndarray, report: dict[str, Any], notes: list[str]) -> np.ndarray:
+    spec = cfg.labels
+    assert isinstance(spec, FileLabels)
+    id_col = spec.id or cfg.id
+    table = read_frame(spec.path, what="data.labels.path", sep=spec.sep, header=spec.header,
+                       column_names=spec.column_names)  # fmt: skip
+    require_columns(table, [id_col, spec.column], where="data.labels", path=spec.path)
+    if table[id_col].duplicated().any():
+        sample = table.loc[table[id_col].duplicated(), id_col].iloc[0]
+        raise DataError(f"data.labels: id {sample!r} has more than one label in {spec.path}")
+    label_ids, log_ids = _same_id_type(table[id_col], pd.Series(ids))
+    values = as_label(table[spec.column], spec.positive, column=f"data.labels.column '{spec.column}'",
+                      path=spec.path)  # fmt: skip
+    y = pd.Series(values, index=label_ids.to_numpy()).reindex(log_ids.to_numpy()).to_numpy()
+    matched = int(pd.Series(label_ids).isin(log_ids).sum())
+    if matched == 0:
+        raise DataError(
+            f"data.labels: none of the {len(table)} ids in {spec.path} (e.g. {label_ids.iloc[0]!r}) is a "
+            f"customer of the event log (e.g. {log_ids.iloc[0]!r}); check data.labels.id and data.id"
+        )
+    report["labels_without_events"] = len(table) - matched
+    if report["labels_without_events"]:
+        notes.append(
+            f"{report['labels_without_events']} labelled customer(s) have no events and are left out"
+        )
+    return y
+
+
+def _window_labels(events: pd.DataFrame, cfg: EventsConfig, ids: np.ndarray) -> np.ndarray:
+    spec = cfg.labels
+    assert isinstance(spec, WindowLabels)
+    start = pd.Timestamp(spec.cutoff)
+    end = start + pd.Timedelta(days=spec.horizon_days)
+    times = events[cfg.time]
+    window = events[(times >= start) & (times < end)]  # cutoff included, cutoff + horizon excluded
+    if spec.where:
+        try:
+            window = window.query(spec.where)
+        except Exception as exc:  # pandas raises many types for a bad expression
+            raise DataError(
+                f"data.labels.where: cannot evaluate {spec.where!r}: {exc}; "
+                f"columns: {', '.join(events.columns)}"
+            ) from None
+    return np.isin(ids, pd.unique(window[cfg.id])).astype(np.float64)
+
+
+def _reference(cfg: EventsConfig, events: pd.DataFrame, schema: dict | None) -> np.datetime64:
+    if schema is not None:
+        return np.datetime64(schema["reference_date"], "s")
+    if cfg.reference_date is not None:
+        return _timestamp(cfg.reference_date)
+    if isinstance(cfg.labels, WindowLabels):
+        return _timestamp(cfg.labels.cutoff)
+    return _timestamp(events[cfg.time].max().normalize() + pd.Timedelta(days=1))
+
+
+@DATA_SOURCES.register(EventsConfig, tags=("file", "sequence"))
+def build_events(
+    cfg: EventsConfig, *, seed: int, schema: dict | None = None, labelled: bool = True
+) -> Dataset:
+    """Read the log, keep each customer's history before the reference date, build sequences."""
+    if labelled and cfg.labels is None:
+        raise DataError(
+            "data.labels: required to train: {path: labels.csv, column: label} "
+            "or {cutoff: 2014-06-01, horizon_days: 90}"
+        )
+    report: dict[str, Any] = {}
+    notes: list[str] = []
+    raw = _read_log(cfg, [*cfg.numeric, *cfg.categorical], report, notes)
+    reference = _reference(cfg, raw, schema)
+    learning = schema is None
+    if schema is None:
+        schema = {
+            "source": "events",
+            "id": cfg.id,
+            "time": cfg.time,
+            "time_format": cfg.time_format,
+            "numeric": list(cfg.numeric),
+            "log1p": list(cfg.log1p),
+            "categorical": {},  # levels learned below, from the history only
+            "sequence_length": cfg.sequence_length,
+            "derived": list(cfg.derived),
+            "log_days": cfg.log_days,
+            "reference_date": str(reference),
+            "output": cfg.output,
+            "impute": cfg.impute,
+        }
+    else:
+        require_columns(raw, [*schema["numeric"], *schema["categorical"]], where="data", path=cfg.path)
+    events = _numeric(raw, schema["numeric"], schema["log1p"], cfg.path)
+    report["events"] = len(events)
+    report["reference_date"] = str(reference)
+
+    before = events[cfg.time].to_numpy() < reference
+    history = events[before]
+    report["events_from_reference_date"] = int((~before).sum())
+    all_customers = pd.unique(events[cfg.id])
+    report["customers_in_log"] = len(all_customers)
+    if history.empty:
+        raise DataError(
+            f"data: no event of {cfg.path} lies before the reference date {reference} "
+            "(data.reference_date or data.labels.cutoff)"
+        )
+    if learning:
+        schema["categorical"] = {c: learn_levels(history[c]) for c in cfg.categorical}
+    levels = schema["categorical"]
+    encoded = history.assign(
+        **{c: history[c].astype(object).where(history[c].notna(), MISSING_LEVEL).astype(str) for c in levels}
+    )
+    unseen = {c: int((~encoded[c].isin(lv)).sum()) for c, lv in levels.items()}
+    unseen = {c: n for c, n in unseen.items() if n}
+    seq = build_sequences(
+        encoded,
+        id_col=cfg.id,
+        time_col=cfg.time,
+        length=schema["sequence_length"],
+        numeric=schema["numeric"],
+        categorical=levels,
+        derived=schema["derived"],
+        reference=reference,
+        log_days=schema["log_days"],
+        aggregates=schema["output"] != "sequence",
+    )
+    no_history = len(all_customers) - len(seq.ids)
+    report["customers_without_history"] = no_history
+    if no_history:
+        notes.append(f"{no_history} customer(s) without events before {reference} left out")
+
+    keep = np.ones(len(seq.ids), dtype=bool)
+    if labelled:
+        if isinstance(cfg.labels, FileLabels):
+            y = _file_labels(cfg, seq.ids, report, notes)
+        else:
+            y = _window_labels(raw, cfg, seq.ids)  # raw values: `where` reads amounts, not log1p
+        keep = ~np.isnan(y)
+        report["customers_without_label"] = int((~keep).sum())
+        if not keep.all():
+            notes.append(f"{int((~keep).sum())} customer(s) with events but no label left out")
+        y = y[keep].astype(np.int64)
+        check_two_classes(y, column="data.labels")
+        report["positive_rate"] = round(float(y.mean()), 4)
+    else:
+        y = np.full(len(seq.ids), -1, dtype=np.int64)
+
+    X, names, mask, groups = _assemble(seq, schema["output"])
+    X, mask, ids = X[keep], None if mask is None else mask[keep], seq.ids[keep]
+    report["customers"] = len(ids)
+    report["customers_shorter_than_sequence"] = int(
+        (seq.events_per_customer[keep] < schema["sequence_length"]).sum()
+    )
+    report["unseen_levels"] = unseen
+    if unseen:
+        notes.append(f"category levels not seen in training (encoded as all zeros): {unseen}")
+    report["notes"] = notes
+    return Dataset(X=X, y=y, ids=ids, feature_names=names, mask=mask, onehot_groups=groups, report=report,
+                   schema=schema)  # fmt: skip
+
+
+def _assemble(seq: Any, output: str) -> tuple[np.ndarray, list[str], np.ndarray | None, list[list[int]]]:
+    if output == "sequence":
+        return seq.X, seq.feature_names, seq.mask, seq.onehot_groups
+    if output == "aggregates":
+        return seq.aggregates, seq.aggregate_names, None, []
+    # Aggregates repeated on every real step (padding stays zero), so any sequence model sees them.
+    repeated = np.where(seq.mask[..., None], seq.aggregates[:, None, :], 0.0).astype(np.float32)
+    X = np.concatenate([seq.X, repeated], axis=-1)
+    return X, seq.feature_names + seq.aggregate_names, seq.mask, seq.onehot_groups

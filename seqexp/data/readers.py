@@ -1,0 +1,141 @@
+"""Reading users' files and checking them, with errors that say what is wrong and how to fix it.
+
+Shared by the ``table`` and ``events`` sources: CSV or Parquet in, a DataFrame out; column checks
+that name the missing column and list the existing ones; timestamps parsed strictly; a target
+turned into 0/1 with a check that both classes occur.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seqexp.errors import DataError
+
+MISSING_LEVEL = "(missing)"
+"""The level a missing categorical value becomes: missing is information, not an error."""
+
+
+def read_frame(
+    path: str | Path,
+    *,
+    what: str,
+    sep: str = ",",
+    header: bool = True,
+    column_names: list[str] | None = None,
+) -> pd.DataFrame:
+    """Read a CSV (any extension but .parquet/.pq) or Parquet file; ``what`` names the config key."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(
+            f"{what}: no such file {path}; fix the path (relative to the config file) or set "
+            "SEQEXP_DATA to the folder that holds the data"
+        )
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+            if column_names:
+                frame.columns = _rename(list(frame.columns), column_names, path)
+        else:
+            frame = pd.read_csv(
+                path, sep=sep, header=0 if header else None, names=column_names, skipinitialspace=True
+            )
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{what}: {path} is empty (no header, no rows)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+        raise DataError(f"{what}: cannot read {path}: {str(exc).splitlines()[0]}") from None
+    if frame.empty:
+        raise DataError(f"{what}: {path} has no data rows")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if header and not column_names and len(frame.columns) == 1 and sep == "," and ";" in frame.columns[0]:
+        raise DataError(f"{what}: {path} has one column '{frame.columns[0][:40]}...'; set sep: ';'")
+    return frame
+
+
+def _rename(existing: list[str], names: list[str], path: Path) -> list[str]:
+    if len(existing) != len(names):
+        raise DataError(f"column_names: {len(names)} names given but {path} has {len(existing)} columns")
+    return names
+
+
+def require_columns(frame: pd.DataFrame, columns: list[str], *, where: str, path: str | Path) -> None:
+    """Every named column must exist: name the first missing one and list those that do."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        existing = ", ".join(map(str, frame.columns))
+        raise DataError(
+            f"{where}: column '{missing[0]}' is not in {Path(path).name}"
+            + (f" (nor {', '.join(missing[1:])})" if len(missing) > 1 else "")
+            + f"; its columns are: {existing}"
+        )
+
+
+def parse_times(values: pd.Series, fmt: str | None, *, column: str, path: str | Path) -> pd.Series:
+    """Parse timestamps strictly: one unparseable value is an error showing it and the format tried."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
+    if values.isna().any():
+        raise DataError(
+            f"{column}: {int(values.isna().sum())} empty timestamp(s) in {Path(path).name} "
+            f"(first at row {int(np.flatnonzero(values.isna().to_numpy())[0])})"
+        )
+    text = values.astype(str).str.strip()
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        sample = text.to_numpy()[bad][0]
+        tried = f"format '{fmt}'" if fmt else "automatic detection (set data.time_format, e.g. '%d-%b-%y')"
+        raise DataError(
+            f"{column}: cannot parse timestamp '{sample}' ({int(bad.sum())} of {len(text)} values) "
+            f"in {Path(path).name} with {tried}"
+        )
+    return parsed
+
+
+def as_label(values: pd.Series, positive: Any, *, column: str, path: str | Path) -> np.ndarray:
+    """Target values -> 0/1 int64 with ``positive`` as 1; NaN where the target itself is missing."""
+    present = values.notna().to_numpy()
+    if pd.api.types.is_numeric_dtype(values) and not isinstance(positive, str):
+        hit = values.to_numpy(dtype=np.float64) == float(positive)
+    else:
+        hit = (values.astype(str).str.strip() == str(positive).strip()).to_numpy()
+    if not hit.any():
+        seen = ", ".join(map(str, pd.unique(values.dropna())[:10]))
+        raise DataError(
+            f"{column}: the positive value {positive!r} never occurs in {Path(path).name}; "
+            f"values seen: {seen}. Set data.positive to one of them"
+        )
+    return np.where(present, hit.astype(np.float64), np.nan)
+
+
+def check_two_classes(y: np.ndarray, *, column: str) -> None:
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise DataError(
+            f"{column}: every labelled row has class {int(classes[0]) if len(classes) else '?'}; "
+            "a classifier needs both positives and negatives (check data.positive and the file)"
+        )
+
+
+def categorical_codes(values: pd.Series, levels: list[str]) -> tuple[np.ndarray, int]:
+    """Codes of ``values`` among ``levels`` (missing -> the missing level); -1 and a count for unseen."""
+    text = values.astype(object).where(values.notna(), MISSING_LEVEL).astype(str)
+    codes = pd.Categorical(text, categories=levels).codes.astype(np.int64)
+    return codes, int((codes < 0).sum())
+
+
+def learn_levels(values: pd.Series) -> list[str]:
+    """Sorted levels of a categorical column, the missing level included when it occurs."""
+    text = values.astype(object).where(values.notna(), MISSING_LEVEL).astype(str)
+    return sorted(pd.unique(text).tolist())
+
+
+def onehot(codes: np.ndarray, n_levels: int) -> np.ndarray:
+    """(n,) codes -> (n, n_levels) float32; code -1 (an unseen level) -> all zeros."""
+    out = np.zeros((len(codes), n_levels), dtype=np.float32)
+    known = codes >= 0
+    out[np.flatnonzero(known), codes[known]] = 1.0
+    return out

@@ -1,0 +1,169 @@
+"""``table``: a CSV or Parquet file with one row per customer.
+
+Numeric columns are copied as they are, missing values left as NaN: the preprocessing step
+imputes them with statistics of the training split alone. Categorical columns become one-hot
+blocks over the levels seen when the run was trained; a missing value is its own level, and a
+level never seen in training becomes all zeros (counted in the report), never a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
+
+from seqexp.data.dataset import Dataset
+from seqexp.data.readers import (
+    as_label,
+    categorical_codes,
+    check_two_classes,
+    learn_levels,
+    onehot,
+    read_frame,
+    require_columns,
+)
+from seqexp.errors import DataError
+from seqexp.registry import DATA_SOURCES
+from seqexp.schema import ConfigPath, Section
+
+Scalar = str | int | float | bool
+
+
+class FileOptions(Section):
+    """How to read a CSV (ignored for Parquet except column_names)."""
+
+    sep: str = Field(",", min_length=1, description="CSV field separator (';' for the UCI bank data).")
+    header: bool = Field(True, description="Whether the first CSV line holds the column names.")
+    column_names: list[str] | None = Field(
+        None, description="Column names, required when header is false (they replace a header if any)."
+    )
+
+    @model_validator(mode="after")
+    def _names_without_header(self) -> FileOptions:
+        if not self.header and not self.column_names:
+            raise ValueError("a file without header needs column_names")
+        return self
+
+
+class TableConfig(FileOptions):
+    """A CSV or Parquet table, one row per customer: target, numeric and categorical columns."""
+
+    name: Literal["table"] = "table"
+    path: ConfigPath = Field("data.csv", description="The table (.csv, .csv.gz... or .parquet).")
+    id: str | None = Field(None, description="Customer id column (kept for predictions, not a feature).")
+    target: str = Field("target", description="Target column.")
+    positive: Scalar = Field(1, description="Target value that counts as positive (e.g. yes, 1).")
+    numeric: list[str] = Field([], description="Numeric feature columns.")
+    categorical: list[str] = Field([], description="Categorical feature columns (one-hot encoded).")
+    others: Literal["auto", "ignore"] = Field(
+        "auto",
+        description="Columns not named anywhere: 'auto' types them (numeric dtype -> numeric, else "
+        "categorical, printed in the run log); 'ignore' leaves them out.",
+    )
+    drop: list[str] = Field([], description="Columns never used as features (leaks, free text...).")
+    impute: Literal["mean", "median"] = Field(
+        "mean", description="How missing numeric values are filled (statistic of the training split)."
+    )
+
+
+def _detect(frame: pd.DataFrame, cfg: TableConfig, taken: set[str]) -> tuple[list[str], list[str]]:
+    numeric, categorical = [], []
+    for column in frame.columns:
+        if column in taken:
+            continue
+        is_number = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(
+            frame[column]
+        )
+        (numeric if is_number else categorical).append(column)
+    return numeric, categorical
+
+
+def encode_table(
+    frame: pd.DataFrame, schema: dict[str, Any], *, path: str, what: str = "data"
+) -> tuple[np.ndarray, list[str], list[list[int]], dict[str, int]]:
+    """Columns -> ``X`` as the schema says; returns X, feature names, one-hot groups, unseen counts."""
+    numeric, levels = schema["numeric"], schema["categorical"]
+    require_columns(frame, [*numeric, *levels], where=f"{what}.numeric/categorical", path=path)
+    blocks, names, groups, unseen = [], list(numeric), [], {}
+    for column in numeric:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() & frame[column].notna()
+        if bad.any():
+            sample = frame[column][bad].iloc[0]
+            raise DataError(
+                f"{what}.numeric: column '{column}' holds text such as {sample!r}; list it under "
+                "categorical, or clean the file"
+            )
+        blocks.append(values.to_numpy(dtype=np.float32)[:, None])
+    offset = len(numeric)
+    for column, column_levels in levels.items():
+        codes, n_unseen = categorical_codes(frame[column], column_levels)
+        if n_unseen:
+            unseen[column] = n_unseen
+        blocks.append(onehot(codes, len(column_levels)))
+        groups.append(list(range(offset, offset + len(column_levels))))
+        names.extend(f"{column}={level}" for level in column_levels)
+        offset += len(column_levels)
+    X = np.hstack(blocks) if blocks else np.zeros((len(frame), 0), dtype=np.float32)
+    return X.astype(np.float32, copy=False), names, groups, unseen
+
+
+@DATA_SOURCES.register(TableConfig, tags=("file", "table"))
+def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labelled: bool = True) -> Dataset:
+    """Read the table and encode it (with ``schema``: exactly as the run's training data was)."""
+    frame = read_frame(
+        cfg.path, what="data.path", sep=cfg.sep, header=cfg.header, column_names=cfg.column_names
+    )
+    notes: list[str] = []
+    if schema is None:
+        named = [c for c in (cfg.id, cfg.target) if c] + cfg.drop + cfg.numeric + cfg.categorical
+        require_columns(frame, named, where="data", path=cfg.path)
+        numeric, categorical = list(cfg.numeric), list(cfg.categorical)
+        if cfg.others == "auto":
+            auto_num, auto_cat = _detect(frame, cfg, set(named))
+            numeric += auto_num
+            categorical += auto_cat
+            if auto_num or auto_cat:
+                notes.append(
+                    f"columns typed automatically: numeric {auto_num or '-'}; categorical {auto_cat or '-'}"
+                )
+        if cfg.drop:
+            notes.append(f"dropped columns: {cfg.drop}")
+        schema = {
+            "source": "table",
+            "id": cfg.id,
+            "target": cfg.target,
+            "positive": cfg.positive,
+            "numeric": numeric,
+            "categorical": {c: learn_levels(frame[c]) for c in categorical},
+            "impute": cfg.impute,
+        }
+    X, names, groups, unseen = encode_table(frame, schema, path=cfg.path)
+
+    n_rows = len(frame)
+    ids = frame[schema["id"]].to_numpy() if schema.get("id") else np.arange(n_rows)
+    if schema.get("id") and not pd.Series(ids).is_unique:
+        raise DataError(f"data.id: column '{schema['id']}' repeats ids; a table needs one row per customer")
+    report: dict[str, Any] = {"rows": n_rows, "features": len(names)}
+    if labelled:
+        require_columns(frame, [schema["target"]], where="data.target", path=cfg.path)
+        y = as_label(frame[schema["target"]], schema["positive"], column=f"data.target '{schema['target']}'",
+                     path=cfg.path)  # fmt: skip
+        has_label = ~np.isnan(y)
+        if not has_label.all():
+            notes.append(f"{int((~has_label).sum())} row(s) without a target value left out")
+        report["rows_without_target"] = int((~has_label).sum())
+        X, ids, y = X[has_label], ids[has_label], y[has_label].astype(np.int64)
+        check_two_classes(y, column=f"data.target '{schema['target']}'")
+        report["positive_rate"] = round(float(y.mean()), 4)
+    else:
+        y = np.full(n_rows, -1, dtype=np.int64)
+    missing = {n: int(c) for n, c in zip(names, np.isnan(X).sum(axis=0), strict=True) if c}
+    if missing:
+        notes.append(f"missing numeric values (imputed with the training {schema['impute']}): {missing}")
+    if unseen:
+        notes.append(f"category levels not seen in training (encoded as all zeros): {unseen}")
+    report.update(missing_values=missing, unseen_levels=unseen, notes=notes)
+    return Dataset(X=X, y=y, ids=ids, feature_names=names, onehot_groups=groups, report=report, schema=schema)
