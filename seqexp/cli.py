@@ -129,10 +129,40 @@ def tune(ctx: typer.Context) -> None:
     _not_yet("tune")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def evaluate(ctx: typer.Context) -> None:
-    """Re-evaluate a saved run on its test split or new data (not yet available)."""
-    _not_yet("evaluate")
+RunArg = Annotated[Path, typer.Argument(help="A completed run folder.", show_default=False)]
+
+
+@app.command()
+def evaluate(
+    run: RunArg,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            "-d",
+            help="Labelled data: a data config YAML or a data file (default: the run's test split).",
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", help="Use this threshold instead of the run's.")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Evaluate a saved run again, on its own test split or on new labelled data; the last line
+    printed is the evaluation folder (inside RUN/evaluations/)."""
+    from seqexp.evaluate_run import evaluate_run, evaluation_table
+
+    result = evaluate_run(run, data=data, threshold=threshold)
+    say = _say(quiet)
+    for note in result.notes:
+        say(f"note: {note}")
+    if not quiet:
+        import json
+
+        from seqexp.runs import METRICS
+
+        out.print(evaluation_table(result, json.loads((run / METRICS).read_text())))
+    out.print(str(result.folder), soft_wrap=True)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -141,10 +171,46 @@ def ensemble(ctx: typer.Context) -> None:
     _not_yet("ensemble")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def predict(ctx: typer.Context) -> None:
-    """Score new customers with a saved run (not yet available)."""
-    _not_yet("predict")
+def _floats(text: str | None, option: str) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UserError(
+            f"{option}: expected comma-separated numbers such as 0.3,0.7 (got {text!r})"
+        ) from None
+
+
+@app.command()
+def predict(
+    run: RunArg,
+    source: Annotated[
+        Path,
+        typer.Argument(help="Customers to score: a data config YAML or a data file.", show_default=False),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV to write.")] = Path("scores.csv"),
+    bands: Annotated[
+        str | None,
+        typer.Option(
+            "--bands", help="Risk cut points, e.g. 0.3,0.7 (default: the run's evaluate.risk_bands)."
+        ),
+    ] = None,
+    levels: Annotated[
+        str | None, typer.Option("--levels", help="Risk level names, e.g. low,medium,high.")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score unlabelled customers: id, score, predicted label at the run's threshold, risk level.
+    The last line printed is the CSV written."""
+    from seqexp.predict import predict_run, summary_lines
+
+    names = [x.strip() for x in levels.split(",")] if levels is not None else None
+    summary = predict_run(run, source, output, cuts=_floats(bands, "--bands"), levels=names)
+    say = _say(quiet)
+    for line in summary_lines(summary):
+        say(line)
+    out.print(str(summary.output), soft_wrap=True)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
