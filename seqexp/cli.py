@@ -213,10 +213,27 @@ def predict(
     out.print(str(summary.output), soft_wrap=True)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def compare(ctx: typer.Context) -> None:
-    """Leaderboard of saved runs (not yet available)."""
-    _not_yet("compare")
+@app.command()
+def compare(
+    run_dirs: Annotated[
+        list[Path] | None, typer.Argument(help="Run folders to compare.", show_default=False)
+    ] = None,
+    all_runs: Annotated[bool, typer.Option("--all", help="Compare every run under --runs-dir.")] = False,
+    runs_dir: RunsDirOpt = Path("runs"),
+    sort: Annotated[str, typer.Option("--sort", help="Test metric (or column) to rank by.")] = "pr_auc",
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder for the report.")] = Path("report"),
+    quiet: QuietOpt = False,
+) -> None:
+    """Leaderboard of runs (terminal table, CSV, figures, one HTML file); the last line printed is
+    the report folder."""
+    from seqexp.compare import compare_runs, find_runs, rich_table
+
+    if bool(run_dirs) == all_runs:
+        raise UserError("give run folders, or --all (with --runs-dir) for every run, not both")
+    board, folder = compare_runs(find_runs(runs_dir) if all_runs else list(run_dirs or []), out_dir, sort)
+    if not quiet:
+        out.print(rich_table(board))
+    out.print(str(folder), soft_wrap=True)
 
 
 def main() -> None:
