@@ -148,8 +148,7 @@ def evaluate(
     ] = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Evaluate a saved run again, on its own test split or on new labelled data; the last line
-    printed is the evaluation folder (inside RUN/evaluations/)."""
+    """Evaluate a run again (its test split, or new labelled data); prints the evaluation folder."""
     from seqexp.evaluate_run import evaluate_run, evaluation_table
 
     result = evaluate_run(run, data=data, threshold=threshold)
@@ -201,8 +200,7 @@ def predict(
     ] = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Score unlabelled customers: id, score, predicted label at the run's threshold, risk level.
-    The last line printed is the CSV written."""
+    """Score new customers: id, score, label at the run's threshold, risk level; prints the CSV."""
     from seqexp.predict import predict_run, summary_lines
 
     names = [x.strip() for x in levels.split(",")] if levels is not None else None
@@ -224,8 +222,7 @@ def compare(
     out_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder for the report.")] = Path("report"),
     quiet: QuietOpt = False,
 ) -> None:
-    """Leaderboard of runs (terminal table, CSV, figures, one HTML file); the last line printed is
-    the report folder."""
+    """Leaderboard of runs: table, CSV, figures, one HTML file; prints the report folder."""
     from seqexp.compare import compare_runs, find_runs, rich_table
 
     if bool(run_dirs) == all_runs:

@@ -76,7 +76,7 @@ def score_chunks(
     run: SavedRun, data: Dataset, *, chunk: int = CHUNK, score: Callable | None = None
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(ids, scores)`` per chunk: the run's saved scaling, then the model."""
-    score = score or scorer(run.estimator)
+    score = score or run.scorer
     for start in range(0, len(data.y), chunk):
         stop = start + chunk
         mask = None if data.mask is None else data.mask[start:stop]

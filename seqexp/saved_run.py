@@ -36,6 +36,7 @@ class SavedRun:
     scaler: Standardizer
     schema: dict[str, Any]
     _estimator: Any = field(default=None, repr=False)
+    _scorer: Any = field(default=None, repr=False)
 
     @property
     def threshold(self) -> float:
@@ -49,6 +50,15 @@ class SavedRun:
 
             self._estimator = load_estimator(self.record.get("estimator", "keras"), self.folder)
         return self._estimator
+
+    @property
+    def scorer(self) -> Any:
+        """A fast batch scoring function (``seqexp.predict.scorer``), traced once per run."""
+        if self._scorer is None:
+            from seqexp.predict import scorer
+
+            self._scorer = scorer(self.estimator)
+        return self._scorer
 
 
 def open_run(folder: Path) -> SavedRun:
