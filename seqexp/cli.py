@@ -153,10 +153,39 @@ def tune(ctx: typer.Context) -> None:
     _not_yet("tune")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def evaluate(ctx: typer.Context) -> None:
-    """Re-evaluate a saved run on its test split or new data (not yet available)."""
-    _not_yet("evaluate")
+RunArg = Annotated[Path, typer.Argument(help="A completed run folder.", show_default=False)]
+
+
+@app.command()
+def evaluate(
+    run: RunArg,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            "-d",
+            help="Labelled data: a data config YAML or a data file (default: the run's test split).",
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", help="Use this threshold instead of the run's.")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Evaluate a run again (its test split, or new labelled data); prints the evaluation folder."""
+    from seqexp.evaluate_run import evaluate_run, evaluation_table
+
+    result = evaluate_run(run, data=data, threshold=threshold)
+    say = _say(quiet)
+    for note in result.notes:
+        say(f"note: {note}")
+    if not quiet:
+        import json
+
+        from seqexp.runs import METRICS
+
+        out.print(evaluation_table(result, json.loads((run / METRICS).read_text())))
+    out.print(str(result.folder), soft_wrap=True)
 
 
 @app.command()
@@ -207,16 +236,67 @@ def ensemble(
     out.print(str(result.run_dir), soft_wrap=True)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def predict(ctx: typer.Context) -> None:
-    """Score new customers with a saved run (not yet available)."""
-    _not_yet("predict")
+def _floats(text: str | None, option: str) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UserError(
+            f"{option}: expected comma-separated numbers such as 0.3,0.7 (got {text!r})"
+        ) from None
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def compare(ctx: typer.Context) -> None:
-    """Leaderboard of saved runs (not yet available)."""
-    _not_yet("compare")
+@app.command()
+def predict(
+    run: RunArg,
+    source: Annotated[
+        Path,
+        typer.Argument(help="Customers to score: a data config YAML or a data file.", show_default=False),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV to write.")] = Path("scores.csv"),
+    bands: Annotated[
+        str | None,
+        typer.Option(
+            "--bands", help="Risk cut points, e.g. 0.3,0.7 (default: the run's evaluate.risk_bands)."
+        ),
+    ] = None,
+    levels: Annotated[
+        str | None, typer.Option("--levels", help="Risk level names, e.g. low,medium,high.")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score new customers: id, score, label at the run's threshold, risk level; prints the CSV."""
+    from seqexp.predict import predict_run, summary_lines
+
+    names = [x.strip() for x in levels.split(",")] if levels is not None else None
+    summary = predict_run(run, source, output, cuts=_floats(bands, "--bands"), levels=names)
+    say = _say(quiet)
+    for line in summary_lines(summary):
+        say(line)
+    out.print(str(summary.output), soft_wrap=True)
+
+
+@app.command()
+def compare(
+    run_dirs: Annotated[
+        list[Path] | None, typer.Argument(help="Run folders to compare.", show_default=False)
+    ] = None,
+    all_runs: Annotated[bool, typer.Option("--all", help="Compare every run under --runs-dir.")] = False,
+    runs_dir: RunsDirOpt = Path("runs"),
+    sort: Annotated[str, typer.Option("--sort", help="Test metric (or column) to rank by.")] = "pr_auc",
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder for the report.")] = Path("report"),
+    quiet: QuietOpt = False,
+) -> None:
+    """Leaderboard of runs: table, CSV, figures, one HTML file; prints the report folder."""
+    from seqexp.compare import compare_runs, find_runs, rich_table
+
+    if bool(run_dirs) == all_runs:
+        raise UserError("give run folders, or --all (with --runs-dir) for every run, not both")
+    board, folder = compare_runs(find_runs(runs_dir) if all_runs else list(run_dirs or []), out_dir, sort)
+    if not quiet:
+        out.print(rich_table(board))
+    out.print(str(folder), soft_wrap=True)
 
 
 def main() -> None:

@@ -145,6 +145,28 @@ class EvaluateConfig(Section):
         "logistic_regression",
         description="Non-neural model trained on the same split and shown beside the main model.",
     )
+    risk_bands: list[float] = Field(
+        [0.3, 0.7], description="Score cut points of the risk levels given by 'seqexp predict' (increasing)."
+    )
+    risk_levels: list[str] = Field(
+        ["low", "medium", "high"], description="Names of the risk levels: one more than risk_bands."
+    )
+
+    @model_validator(mode="after")
+    def _bands_fit_levels(self) -> EvaluateConfig:
+        check_risk_bands(self.risk_bands, self.risk_levels)
+        return self
+
+
+def check_risk_bands(bands: list[float], levels: list[str]) -> None:
+    """Cut points strictly increasing inside (0, 1), and one level name more than cut points."""
+    if any(not 0.0 < b < 1.0 for b in bands) or any(a >= b for a, b in zip(bands, bands[1:], strict=False)):
+        raise ValueError(f"risk_bands must increase strictly inside (0, 1) (got {bands})")
+    if len(levels) != len(bands) + 1:
+        raise ValueError(
+            f"{len(bands)} risk_bands cut scores into {len(bands) + 1} levels, but risk_levels names "
+            f"{len(levels)}"
+        )
 
 
 class ExperimentConfig(Section):

@@ -110,3 +110,11 @@ def plot_confusion(matrix: np.ndarray, path: Path, title: str) -> None:
     fig.savefig(tmp, dpi=100)
     plt.close(fig)
     tmp.replace(path)
+
+
+def classification_report(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
+    """scikit-learn's per-class report (precision, recall, F1, support for 0 and 1) at ``threshold``."""
+    from sklearn import metrics as m
+
+    predicted = (scores >= threshold).astype(int)
+    return m.classification_report(y, predicted, labels=[0, 1], output_dict=True, zero_division=0)

@@ -188,6 +188,9 @@ def _run(
         )
     _write_outputs(run_dir, metrics, test, scores_test)
     write_predictions(run_dir / runs.VAL_PREDICTIONS, val.ids, val.y, scores_val, metrics["threshold"])
+    figures_started = time.perf_counter()
+    _write_figures(run_dir, cfg, metrics, (val.y, scores_val), (test.y, scores_test), history, estimator)
+    log(f"figures: {time.perf_counter() - figures_started:.2f}s")
     estimator.save(run_dir)
     record.finish(
         "completed",
@@ -203,7 +206,7 @@ def _run(
 def _score(
     cfg: ExperimentConfig, y_val: np.ndarray, s_val: np.ndarray, y_test: np.ndarray, s_test: np.ndarray
 ) -> dict[str, Any]:
-    from seqexp.evaluation import binary_metrics, choose_threshold, describe_rule
+    from seqexp.evaluation import binary_metrics, choose_threshold, classification_report, describe_rule
 
     threshold = choose_threshold(cfg.evaluate.threshold, y_val, s_val)  # validation only
     return {
@@ -211,6 +214,10 @@ def _score(
         "threshold_rule": describe_rule(cfg.evaluate.threshold),
         "val": binary_metrics(y_val, s_val, threshold),
         "test": binary_metrics(y_test, s_test, threshold),
+        "classification_report": {
+            "val": classification_report(y_val, s_val, threshold),
+            "test": classification_report(y_test, s_test, threshold),
+        },
     }
 
 
@@ -253,6 +260,26 @@ def _write_outputs(run_dir: Path, metrics: dict[str, Any], test: Dataset, scores
     )
     plot_confusion(matrix, run_dir / runs.CONFUSION_PNG, f"test, threshold {threshold:.3f}")
     write_predictions(run_dir / runs.PREDICTIONS, test.ids, test.y, scores, threshold)
+
+
+def _write_figures(
+    run_dir: Path,
+    cfg: ExperimentConfig,
+    metrics: dict[str, Any],
+    val: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    history: list[dict],
+    estimator: Any,
+) -> None:
+    """Curves on val and test, metric vs threshold on val (where it was chosen), history, architecture."""
+    from seqexp import plots
+
+    plots.write_score_plots(run_dir, {"val": val, "test": test}, metrics["threshold"], "val")
+    stop = cfg.train.early_stopping
+    monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
+    plots.plot_history(history, run_dir / plots.HISTORY_PNG, monitor, mode)
+    if getattr(estimator, "kind", None) == "keras":
+        plots.write_architecture(estimator.model, run_dir)
 
 
 def write_predictions(
