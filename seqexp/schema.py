@@ -39,13 +39,13 @@ def expand_env(text: str) -> str:
     return _ENV.sub(repl, text)
 
 
-def _resolve(value: str, info: ValidationInfo) -> Path:
+def _resolve(value: str, info: ValidationInfo) -> str:
     """Paths in a config are relative to the config file's folder (not to the working folder)."""
     path = Path(expand_env(str(value))).expanduser()
     base = (info.context or {}).get("config_dir")
     if not path.is_absolute() and base is not None:
         path = Path(base) / path
-    return path.resolve() if not path.is_absolute() else path
+    return str(path.resolve())
 
 
 ConfigPath = Annotated[str, AfterValidator(_resolve)]

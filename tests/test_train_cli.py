@@ -106,5 +106,5 @@ def test_a_data_problem_marks_the_run_failed(tmp_path: Path) -> None:
 
 
 def test_later_verbs_say_not_yet_available() -> None:
-    result = run_cli("compare", "runs/x")
+    result = run_cli("tune", "configs/tiny.yaml")
     assert result.returncode == 2 and "not yet available" in result.stderr
