@@ -52,32 +52,83 @@ def _sequences(n: int = 120, steps: int = 5, seed: int = 0):
     return X, y, mask
 
 
+def _balancer_cfg(entry, **extra):
+    fields = entry.config_class.model_fields
+    small = {key: 3 for key in ("k_neighbors", "n_neighbors") if key in fields}
+    return entry.config_class.model_validate({"name": entry.name, **small, **extra})
+
+
 @pytest.mark.parametrize("entry", list(BALANCERS), ids=lambda e: e.name)
 def test_balancer_contract(entry) -> None:
     """Works on 3-D sequences, keeps synthetic rows valid, copies only rows it was given."""
     X, y, mask = _sequences()
-    cfg = entry.config_class.model_validate(
-        {
-            "name": entry.name,
-            **({"k_neighbors": 3} if "k_neighbors" in entry.config_class.model_fields else {}),
-        }
-    )
-    out = balance(cfg, X, y, mask, [[2, 3, 4]], seed=0)
+    X_before = X.copy()
+    out = balance(_balancer_cfg(entry), X, y, mask, [[2, 3, 4]], seed=0)
+    assert np.array_equal(X, X_before), "the input was modified"
     assert out.X.shape[1:] == X.shape[1:] and len(out.X) == len(out.y) == len(out.origin)
     assert out.mask is not None and out.mask.shape == (len(out.y), X.shape[1])
     copied = out.origin >= 0
     # Every copied row is an input training row, unchanged (nothing from anywhere else).
     assert np.array_equal(out.X[copied], X[out.origin[copied]])
+    assert np.array_equal(out.mask[copied], mask[out.origin[copied]])
     assert np.array_equal(out.y[copied], y[out.origin[copied]])
-    # Synthetic rows: padding stays zero, one-hot blocks stay one-hot on real steps.
+    # Synthetic rows: padding stays zero, one-hot blocks stay one-hot on real steps, every value
+    # stays inside the range the training rows span on real steps.
     synthetic = ~copied
+    assert out.synthetic == int(synthetic.sum())
     if synthetic.any():
         Xs, ms = out.X[synthetic], out.mask[synthetic]
+        assert ms.any(axis=1).all(), "a synthetic customer with no real step"
         assert np.all(Xs[~ms] == 0.0)
         assert np.all(Xs[ms][:, 2:].sum(axis=1) == 1.0)
         assert set(np.unique(Xs[..., 2:])) <= {0.0, 1.0}
-    # The minority class never shrinks and the input is not modified.
-    assert np.sum(out.y == 1) >= np.sum(y == 1) or entry.name == "random_under"
+        real = X[mask]
+        assert np.all(Xs[ms] >= real.min(axis=0)) and np.all(Xs[ms] <= real.max(axis=0))
+    # Over-samplers never shrink the minority class; cleaning ones may drop a few of its rows
+    # but still end up with more minority rows than they started with.
+    if entry.name != "random_under":
+        assert np.sum(out.y == 1) >= np.sum(y == 1)
+    if "cleaning" not in entry.tags and entry.name != "random_under":
+        assert np.array_equal(np.unique(out.origin[copied]), np.arange(len(y))), "an original was dropped"
+
+
+@pytest.mark.parametrize("entry", list(BALANCERS), ids=lambda e: e.name)
+def test_balancers_on_tables(entry) -> None:
+    X, y, _ = _sequences()
+    table = X[:, -1, :].copy()  # one row per customer
+    out = balance(_balancer_cfg(entry), table, y, None, [[2, 3, 4]], seed=0)
+    assert out.mask is None and out.X.ndim == 2 and len(out.X) == len(out.y)
+    copied = out.origin >= 0
+    assert np.array_equal(out.X[copied], table[out.origin[copied]])
+    assert set(np.unique(out.X[:, 2:])) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [e for e in BALANCERS if "over" in e.name or "smote" in e.name or e.name == "adasyn"],
+    ids=lambda e: e.name,
+)
+def test_synthetic_counts_are_never_negative(entry) -> None:
+    """What matters after scaling: mapped back to raw units, a never-negative column stays >= 0."""
+    from seqexp.preprocess import Standardizer
+
+    rng = np.random.default_rng(3)
+    X, y, mask = _sequences()
+    X[..., 0] = np.where(mask, rng.poisson(0.3, size=mask.shape), 0)  # a count, mostly 0
+    X[..., 1] = np.where(mask, rng.exponential(50.0, size=mask.shape), 0)  # an amount
+    scaler = Standardizer.fit(X, mask, [f"f{i}" for i in range(5)], passthrough=[2, 3, 4])
+    scaled = scaler.transform(X, mask)
+    extra = {"shrinkage": 2.0} if entry.name == "random_over" else {}  # ROSE noise is the hard case
+    out = balance(_balancer_cfg(entry, **extra), scaled, y, mask, [[2, 3, 4]], seed=0)
+    raw = out.X[..., :2] * np.asarray(scaler.std[:2]) + np.asarray(scaler.mean[:2])
+    assert np.all(raw[out.mask] >= -1e-4)
+
+
+def test_smoothed_bootstrap_rows_count_as_synthetic() -> None:
+    X, y, mask = _sequences()
+    cfg = BALANCERS.get("random_over").config_class(shrinkage=1.0)
+    out = balance(cfg, X, y, mask, [[2, 3, 4]], seed=0)
+    assert out.synthetic == int(np.sum(out.y == 1) - np.sum(y == 1))
 
 
 def test_smote_with_too_few_minority_rows_says_what_to_do() -> None:
