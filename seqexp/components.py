@@ -5,5 +5,5 @@ heavy libraries lazily), so ``seqexp list`` and ``seqexp validate`` stay fast.
 """
 
 from seqexp import balancing  # noqa: F401
-from seqexp.data import synthetic  # noqa: F401
+from seqexp.data import daily, synthetic  # noqa: F401
 from seqexp.models import autoencoder, baselines, dense, recurrent, transformer  # noqa: F401
