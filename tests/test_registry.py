@@ -235,6 +235,7 @@ def test_padding_is_ignored(name: str, cfg: dict) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["transformer", "cnn_lstm"])
 def test_custom_layers_load_in_a_fresh_process(name: str, tmp_path: Path) -> None:
     """Models with the project's registered layers reload with safe_mode=True in a new process."""
