@@ -61,6 +61,48 @@ class SmoteConfig(Section):
     k_neighbors: int = Field(5, ge=1, le=1000, description="Neighbours used to interpolate.")
 
 
+class AdasynConfig(Section):
+    """ADASYN: like SMOTE, but more synthetic rows where the minority class is hardest to learn."""
+
+    name: Literal["adasyn"] = "adasyn"
+    sampling_strategy: Strategy = Field("auto", description=STRATEGY_HELP)
+    n_neighbors: int = Field(5, ge=1, le=1000, description="Neighbours used to weigh and interpolate.")
+
+
+class BorderlineSmoteConfig(Section):
+    """Borderline-SMOTE: interpolate only from minority rows near the class boundary."""
+
+    name: Literal["borderline_smote"] = "borderline_smote"
+    sampling_strategy: Strategy = Field("auto", description=STRATEGY_HELP)
+    k_neighbors: int = Field(5, ge=1, le=1000, description="Neighbours used to interpolate.")
+    m_neighbors: int = Field(
+        10, ge=1, le=1000, description="Neighbours used to decide if a row is in danger."
+    )
+    kind: Literal["borderline-1", "borderline-2"] = Field(
+        "borderline-1", description="borderline-2 also interpolates towards majority neighbours."
+    )
+
+
+class SmoteTomekConfig(Section):
+    """SMOTE, then remove Tomek links (pairs of nearest neighbours from different classes)."""
+
+    name: Literal["smote_tomek"] = "smote_tomek"
+    sampling_strategy: Strategy = Field("auto", description=STRATEGY_HELP)
+    k_neighbors: int = Field(5, ge=1, le=1000, description="SMOTE neighbours used to interpolate.")
+
+
+class SmoteEnnConfig(Section):
+    """SMOTE, then Edited Nearest Neighbours removes rows whose neighbours disagree with their class."""
+
+    name: Literal["smote_enn"] = "smote_enn"
+    sampling_strategy: Strategy = Field("auto", description=STRATEGY_HELP)
+    k_neighbors: int = Field(5, ge=1, le=1000, description="SMOTE neighbours used to interpolate.")
+    enn_neighbors: int = Field(3, ge=1, le=1000, description="ENN neighbours that vote on each row.")
+    kind_sel: Literal["all", "mode"] = Field(
+        "all", description="ENN removes a row when 'all' (stricter) or the 'mode' of its neighbours disagree."
+    )
+
+
 @BALANCERS.register(NoBalanceConfig)
 def build_none(cfg: NoBalanceConfig, *, y: np.ndarray, seed: int) -> None:
     return None
@@ -103,13 +145,61 @@ def build_smote(cfg: SmoteConfig, *, y: np.ndarray, seed: int) -> Any:
     return SMOTE(sampling_strategy=cfg.sampling_strategy, k_neighbors=cfg.k_neighbors, random_state=seed)
 
 
-def require_neighbours(y: np.ndarray, k: int, name: str) -> None:
+@BALANCERS.register(AdasynConfig)
+def build_adasyn(cfg: AdasynConfig, *, y: np.ndarray, seed: int) -> Any:
+    from imblearn.over_sampling import ADASYN
+
+    require_neighbours(y, cfg.n_neighbors, "adasyn", key="n_neighbors")
+    return ADASYN(sampling_strategy=cfg.sampling_strategy, n_neighbors=cfg.n_neighbors, random_state=seed)
+
+
+@BALANCERS.register(BorderlineSmoteConfig)
+def build_borderline_smote(cfg: BorderlineSmoteConfig, *, y: np.ndarray, seed: int) -> Any:
+    from imblearn.over_sampling import BorderlineSMOTE
+
+    require_neighbours(y, cfg.k_neighbors, "borderline_smote")
+    if cfg.m_neighbors >= len(y):
+        raise DataError(
+            f"balance.m_neighbors: {cfg.m_neighbors} is not below the {len(y)} training rows; use fewer"
+        )
+    return BorderlineSMOTE(
+        sampling_strategy=cfg.sampling_strategy,
+        k_neighbors=cfg.k_neighbors,
+        m_neighbors=cfg.m_neighbors,
+        kind=cfg.kind,
+        random_state=seed,
+    )
+
+
+@BALANCERS.register(SmoteTomekConfig, tags=("cleaning",))
+def build_smote_tomek(cfg: SmoteTomekConfig, *, y: np.ndarray, seed: int) -> Any:
+    from imblearn.combine import SMOTETomek
+    from imblearn.over_sampling import SMOTE
+
+    require_neighbours(y, cfg.k_neighbors, "smote_tomek")
+    smote = SMOTE(sampling_strategy=cfg.sampling_strategy, k_neighbors=cfg.k_neighbors, random_state=seed)
+    return SMOTETomek(smote=smote, random_state=seed)
+
+
+@BALANCERS.register(SmoteEnnConfig, tags=("cleaning",))
+def build_smote_enn(cfg: SmoteEnnConfig, *, y: np.ndarray, seed: int) -> Any:
+    from imblearn.combine import SMOTEENN
+    from imblearn.over_sampling import SMOTE
+    from imblearn.under_sampling import EditedNearestNeighbours
+
+    require_neighbours(y, cfg.k_neighbors, "smote_enn")
+    smote = SMOTE(sampling_strategy=cfg.sampling_strategy, k_neighbors=cfg.k_neighbors, random_state=seed)
+    enn = EditedNearestNeighbours(n_neighbors=cfg.enn_neighbors, kind_sel=cfg.kind_sel)
+    return SMOTEENN(smote=smote, enn=enn, random_state=seed)
+
+
+def require_neighbours(y: np.ndarray, k: int, name: str, *, key: str = "k_neighbors") -> None:
     """Neighbour-based samplers need more minority rows than neighbours; say so plainly."""
     minority = int(np.bincount(y).min())
     if minority <= k:
         raise DataError(
-            f"balance.k_neighbors: {name} needs more minority rows than k_neighbors ({k}), but the "
-            f"training split has {minority}. Use a smaller balance.k_neighbors (at most {minority - 1}) "
+            f"balance.{key}: {name} needs more minority rows than {key} ({k}), but the "
+            f"training split has {minority}. Use a smaller balance.{key} (at most {minority - 1}) "
             "or another balancer such as random_over or class_weight."
         )
 
@@ -171,30 +261,63 @@ def balance(
     mask_res = None if mask is None else flat_res[:, steps_features:] >= 0.5
     synthetic = origin < 0
     if synthetic.any():
-        _repair(X_res, mask_res, synthetic, onehot_groups or [])
-    if mask_res is not None and not synthetic.any():
-        mask_res = mask_res.astype(bool)
-    notes = [f"{cfg.name}: {n} -> {len(y_res)} training rows ({int(synthetic.sum())} synthetic)"]
+        low, high = feature_range(X, mask)
+        _repair(X_res, mask_res, synthetic, onehot_groups or [], low, high)
+    kept = np.unique(origin[origin >= 0])
+    notes = [
+        f"{cfg.name}: {n} -> {len(y_res)} training rows ({int(synthetic.sum())} synthetic, "
+        f"{n - len(kept)} of the {n} original rows dropped)"
+    ]
     return Balanced(X_res, np.asarray(y_res), mask_res, origin, notes=notes)
 
 
+def feature_range(X: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature min and max over the real (unpadded) steps of the training rows."""
+    rows = X[mask] if mask is not None else X.reshape(-1, X.shape[-1])
+    if len(rows) == 0:
+        return np.zeros(X.shape[-1], X.dtype), np.zeros(X.shape[-1], X.dtype)
+    return rows.min(axis=0), rows.max(axis=0)
+
+
 def _origin(sampler: Any, before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """Which input row each output row copies (-1: synthetic), whatever the sampler did."""
+    """Which input row each output row copies exactly (-1: synthetic), whatever the sampler did.
+
+    A sampler's ``sample_indices_`` is trusted only where the row really is unchanged: the
+    smoothed bootstrap of random_over (``shrinkage``) perturbs the rows it picks.
+    """
     indices = getattr(sampler, "sample_indices_", None)
-    if indices is not None:
-        return np.asarray(indices, dtype=np.int64)
+    if indices is not None and len(indices) == len(after):
+        origin = np.asarray(indices, dtype=np.int64).copy()
+        origin[~np.all(after == before[origin], axis=1)] = -1
+        return origin
     n = len(before)
     if len(after) >= n and np.array_equal(after[:n], before):  # over-samplers append
         return np.concatenate([np.arange(n), -np.ones(len(after) - n, dtype=np.int64)])
+    # Combined samplers (SMOTE then Tomek/ENN cleaning) keep some originals in another order.
     row = np.dtype((np.void, before.dtype.itemsize * before.shape[1]))
     lookup = {key.tobytes(): i for i, key in enumerate(np.ascontiguousarray(before).view(row).ravel())}
     keys = np.ascontiguousarray(after).view(row).ravel()
     return np.array([lookup.get(key.tobytes(), -1) for key in keys], dtype=np.int64)
 
 
-def _repair(X: np.ndarray, mask: np.ndarray | None, rows: np.ndarray, groups: list[list[int]]) -> None:
-    """Make interpolated rows valid again, in place."""
+def _repair(
+    X: np.ndarray,
+    mask: np.ndarray | None,
+    rows: np.ndarray,
+    groups: list[list[int]],
+    low: np.ndarray,
+    high: np.ndarray,
+) -> None:
+    """Make synthetic rows valid again, in place.
+
+    One-hot blocks are snapped to their strongest level; padded steps are zeroed; every other
+    value is kept inside the range the training rows span on real steps. Interpolating samplers
+    stay there anyway (convex combinations), noise-adding ones (ROSE) may not. Scaling is an
+    increasing map per column, so a raw column that is never negative (counts, amounts) stays
+    at or above its own scaled zero: synthetic rows hold no negative counts.
+    """
     target = X[rows]
+    np.clip(target, low, high, out=target)
     for group in groups:
         block = target[..., group]
         hot = block.argmax(axis=-1)

@@ -84,6 +84,29 @@ class EarlyStoppingConfig(Section):
     restore_best_weights: bool = Field(True, description="Roll back to the best epoch's weights.")
 
 
+class FocalConfig(Section):
+    """Focal loss settings (keras.losses.BinaryFocalCrossentropy)."""
+
+    gamma: float = Field(
+        2.0, ge=0, le=10, description="Focusing power: how much easy rows are down-weighted."
+    )
+    alpha: float | None = Field(
+        0.25, gt=0, lt=1, description="Weight of the positive class (1 - alpha for negatives); null: none."
+    )
+
+
+class ReduceLRConfig(Section):
+    """Lower the learning rate when the monitored validation metric stalls."""
+
+    monitor: Literal["val_loss", "val_pr_auc", "val_auc", "loss", "pr_auc", "auc"] = Field(
+        "val_loss", description="Metric to watch."
+    )
+    mode: Literal["auto", "min", "max"] = Field("auto", description="Whether lower or higher is better.")
+    factor: float = Field(0.5, gt=0, lt=1, description="Multiply the learning rate by this on a plateau.")
+    patience: int = Field(2, ge=0, description="Epochs without improvement before lowering it.")
+    min_lr: float = Field(1e-6, ge=0, description="Never go below this learning rate.")
+
+
 class TrainConfig(Section):
     """How the model is fitted."""
 
@@ -95,6 +118,13 @@ class TrainConfig(Section):
         default_factory=EarlyStoppingConfig, description="Early stopping on validation; null turns it off."
     )
     tensorboard: bool = Field(True, description="Write TensorBoard logs into the run folder.")
+    loss: Literal["binary_crossentropy", "focal"] = Field(
+        "binary_crossentropy", description="Classifier loss; focal down-weights easy, plentiful rows."
+    )
+    focal: FocalConfig = Field(default_factory=FocalConfig, description="Used when loss is focal.")
+    reduce_lr: ReduceLRConfig | None = Field(
+        None, description="ReduceLROnPlateau settings; null (default) keeps the learning rate fixed."
+    )
 
 
 class MinRecall(Section):
@@ -141,7 +171,7 @@ class EvaluateConfig(Section):
     threshold: Annotated[ThresholdRule, BeforeValidator(_parse_threshold)] = Field(
         0.5, description="Fixed number, or a rule applied on the VALIDATION split (never test)."
     )
-    baseline: Literal["logistic_regression", "none"] = Field(
+    baseline: Literal["logistic_regression", "gradient_boosting", "none"] = Field(
         "logistic_regression",
         description="Non-neural model trained on the same split and shown beside the main model.",
     )

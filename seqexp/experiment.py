@@ -166,7 +166,7 @@ def _run(
     estimator = build_estimator(cfg.model, cfg.train, spec, seed=cfg.seed)
     log(f"model: {cfg.model.name}; training up to {cfg.train.epochs} epochs")
     callbacks = []
-    if estimator.kind == "keras":
+    if estimator.keras_callbacks:
         from seqexp.training import make_callbacks
 
         callbacks = make_callbacks(cfg.train, run_dir, progress)

@@ -10,7 +10,7 @@ HEADLINE = ("loss", "val_loss", "val_pr_auc", "val_auc")
 
 
 def make_callbacks(train_cfg: Any, run_dir: Path, progress: Any | None) -> list[Any]:
-    """Early stopping on validation, TensorBoard logs, per-epoch history on disk, progress."""
+    """Early stopping and learning-rate reduction on validation, TensorBoard logs, history, progress."""
     import keras
 
     callbacks: list[Any] = []
@@ -23,6 +23,17 @@ def make_callbacks(train_cfg: Any, run_dir: Path, progress: Any | None) -> list[
                 patience=stop.patience,
                 min_delta=stop.min_delta,
                 restore_best_weights=stop.restore_best_weights,
+            )
+        )
+    plateau = getattr(train_cfg, "reduce_lr", None)
+    if plateau is not None:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=plateau.monitor,
+                mode=plateau.mode,
+                factor=plateau.factor,
+                patience=plateau.patience,
+                min_lr=plateau.min_lr,
             )
         )
     if train_cfg.tensorboard:

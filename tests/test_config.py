@@ -38,7 +38,8 @@ def test_unknown_key_suggests_the_right_one(write_config) -> None:
 def test_unknown_component_lists_the_known_ones(write_config) -> None:
     found = problems("balance: {name: smot}", write_config)
     assert found == [
-        "balance.name: 'smot' is not one of none, class_weight, random_under, random_over, smote"
+        "balance.name: 'smot' is not one of none, class_weight, random_under, random_over, smote, "
+        "adasyn, borderline_smote, smote_tomek, smote_enn"
     ]
 
 

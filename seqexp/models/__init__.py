@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from seqexp.errors import UserError
 from seqexp.models.base import Estimator, InputSpec
 from seqexp.registry import MODELS
 
@@ -31,16 +32,27 @@ def build_estimator(model_cfg: Any, train_cfg: Any, spec: InputSpec, *, seed: in
 # Estimator kind (stored in run.json) -> "module:Class" whose ``load(folder)`` reloads it.
 LOADERS: dict[str, str] = {
     "keras": "seqexp.models.keras_estimator:KerasEstimator",
+    "lstm_autoencoder": "seqexp.models.autoencoder:AutoencoderEstimator",
     "logistic_regression": "seqexp.models.baselines:LogisticEstimator",
+    "gradient_boosting": "seqexp.models.baselines:GradientBoostingEstimator",
 }
 
+# Estimator kinds whose files are pickles: they load only with ``trust=True``.
+PICKLED: frozenset[str] = frozenset({"gradient_boosting"})
 
-def load_estimator(kind: str, folder: Path) -> Estimator:
-    """Reload a saved model from a run folder, executing no code stored in it."""
+
+def load_estimator(kind: str, folder: Path, *, trust: bool = False) -> Estimator:
+    """Reload a saved model from a run folder.
+
+    Keras and JSON files execute no code stored in them. Pickled kinds (``PICKLED``) can, so they
+    raise a ``UserError`` unless ``trust=True`` (the hook for a ``--trust-run`` flag).
+    """
     import importlib
 
     from seqexp.backend import tensorflow
 
+    if kind not in LOADERS:
+        raise UserError(f"{folder}: unknown model kind '{kind}'; known: {', '.join(LOADERS)}")
     tensorflow()
     module, cls = LOADERS[kind].split(":")
-    return getattr(importlib.import_module(module), cls).load(folder)
+    return getattr(importlib.import_module(module), cls).load(folder, trust=trust)

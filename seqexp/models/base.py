@@ -35,6 +35,8 @@ class Estimator(ABC):
     """A trained-or-trainable model behind one interface, Keras or scikit-learn alike."""
 
     kind: str
+    # True when ``fit`` takes Keras callbacks (early stopping, TensorBoard, progress).
+    keras_callbacks: bool = False
 
     @abstractmethod
     def fit(self, train: FitData, val: FitData, *, train_cfg: Any, callbacks: list[Any]) -> list[dict]:

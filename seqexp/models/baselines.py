@@ -1,4 +1,9 @@
-"""Non-neural baselines: the bar a neural model has to clear on the same split."""
+"""Non-neural baselines: the bar a neural model has to clear on the same split.
+
+Both read tables as they are and sequences as per-customer features (``seqexp.models.features``).
+Logistic regression saves as JSON; HistGradientBoosting can only be pickled, so it is saved with
+joblib and reloads only with ``trust=True`` (a pickle runs code when it loads: trusted runs only).
+"""
 
 from __future__ import annotations
 
@@ -9,39 +14,64 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from seqexp.errors import UserError
 from seqexp.models.base import Estimator, FitData, InputSpec
+from seqexp.models.features import table_features
 from seqexp.registry import MODELS
 from seqexp.schema import Section
 
 LOGISTIC_FILE = "model_logistic.json"
+GBM_FILE = "model_gbm.joblib"
+GBM_STATE = "model_gbm.json"
+TAGS = ("sklearn", "sequence", "table")
+
+LAST_STEPS_HELP = "Sequences only: how many latest steps are passed flattened beside the aggregates."
 
 
 class LogisticRegressionConfig(Section):
-    """Logistic regression on the table, or on the flattened sequence steps."""
+    """Logistic regression on the table, or on per-customer aggregates plus the last sequence steps."""
 
     name: Literal["logistic_regression"] = "logistic_regression"
     C: float = Field(1.0, gt=0, description="Inverse regularisation strength.")
     max_iter: int = Field(1000, ge=10, description="Solver iterations.")
+    last_steps: int = Field(3, ge=0, le=10_000, description=LAST_STEPS_HELP)
 
 
-def flatten(X: np.ndarray) -> np.ndarray:
-    """Sequences become one row of step x feature columns (padding is already zero)."""
-    return X.reshape(len(X), -1)
+class GradientBoostingConfig(Section):
+    """scikit-learn HistGradientBoostingClassifier on the table or on per-customer sequence features."""
+
+    name: Literal["gradient_boosting"] = "gradient_boosting"
+    learning_rate: float = Field(0.1, gt=0, le=1, description="Shrinkage of each tree.")
+    max_iter: int = Field(200, ge=1, le=100_000, description="Most boosting rounds.")
+    max_leaf_nodes: int = Field(31, ge=2, le=4096, description="Leaves per tree.")
+    max_depth: int | None = Field(None, ge=1, description="Tree depth limit; null: none.")
+    min_samples_leaf: int = Field(20, ge=1, description="Fewest rows in a leaf.")
+    l2_regularization: float = Field(0.0, ge=0, description="L2 penalty on leaf values.")
+    early_stopping: bool = Field(
+        True, description="Stop when 10% of the training rows, held out inside the fit, stop improving."
+    )
+    last_steps: int = Field(3, ge=0, le=10_000, description=LAST_STEPS_HELP)
 
 
-class LogisticEstimator(Estimator):
-    """scikit-learn's LogisticRegression, saved as JSON coefficients (no pickle)."""
+class _FeatureEstimator(Estimator):
+    """Shared fit/predict for scikit-learn classifiers on ``table_features``."""
 
-    kind = "logistic_regression"
-
-    def __init__(self, model: Any):
+    def __init__(self, model: Any, *, last_steps: int, masked: bool):
         self.model = model
+        self.last_steps = last_steps
+        self.masked = masked
+
+    def features(self, X: np.ndarray) -> np.ndarray:
+        return table_features(X, last_steps=self.last_steps, masked=self.masked)
+
+    def _fit(self, F: np.ndarray, y: np.ndarray) -> None:
+        self.model.fit(F, y)
 
     def fit(self, train: FitData, val: FitData, *, train_cfg: Any, callbacks: list[Any]) -> list[dict]:
         from sklearn.metrics import log_loss
 
         self.model.set_params(class_weight=train.class_weight)
-        self.model.fit(flatten(train.X), train.y)
+        self._fit(self.features(train.X), train.y)
         return [
             {
                 "epoch": 1,
@@ -50,8 +80,32 @@ class LogisticEstimator(Estimator):
             }
         ]
 
+    def _scores(self, F: np.ndarray) -> np.ndarray:
+        return self.model.predict_proba(F)[:, 1]
+
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.model.predict_proba(flatten(X))[:, 1]
+        return self._scores(self.features(X))
+
+
+class LogisticEstimator(_FeatureEstimator):
+    """scikit-learn's LogisticRegression on standardized features, saved as JSON (no pickle)."""
+
+    kind = "logistic_regression"
+
+    def __init__(self, model: Any, *, last_steps: int = 3, masked: bool = True):
+        super().__init__(model, last_steps=last_steps, masked=masked)
+        self.center: np.ndarray | None = None
+        self.spread: np.ndarray | None = None
+
+    def _fit(self, F: np.ndarray, y: np.ndarray) -> None:
+        # Aggregates (step counts, spreads) are on other scales than the scaled inputs.
+        self.center = F.mean(axis=0)
+        spread = F.std(axis=0)
+        self.spread = np.where(spread > 1e-12, spread, 1.0)
+        self.model.fit((F - self.center) / self.spread, y)
+
+    def _scores(self, F: np.ndarray) -> np.ndarray:
+        return self.model.predict_proba((F - self.center) / self.spread)[:, 1]
 
     def save(self, folder: Path) -> Path:
         from seqexp.runs import write_text
@@ -61,25 +115,83 @@ class LogisticEstimator(Estimator):
             "coef": self.model.coef_.tolist(),
             "intercept": self.model.intercept_.tolist(),
             "classes": self.model.classes_.tolist(),
+            "features": {"last_steps": self.last_steps, "masked": self.masked},
+            "center": self.center.tolist(),
+            "spread": self.spread.tolist(),
         }
         path = folder / LOGISTIC_FILE
         write_text(path, json.dumps(state))
         return path
 
     @classmethod
-    def load(cls, folder: Path) -> LogisticEstimator:
+    def load(cls, folder: Path, *, trust: bool = False) -> LogisticEstimator:
         from sklearn.linear_model import LogisticRegression
 
         state = json.loads((folder / LOGISTIC_FILE).read_text())
-        model = LogisticRegression(**state["params"])
+        params = dict(state["params"])
+        if isinstance(params.get("class_weight"), dict):  # JSON turned the class keys into strings
+            params["class_weight"] = {int(k): v for k, v in params["class_weight"].items()}
+        model = LogisticRegression(**params)
         model.coef_ = np.asarray(state["coef"])
         model.intercept_ = np.asarray(state["intercept"])
         model.classes_ = np.asarray(state["classes"])
-        return cls(model)
+        estimator = cls(model, **state["features"])
+        estimator.center, estimator.spread = np.asarray(state["center"]), np.asarray(state["spread"])
+        return estimator
 
 
-@MODELS.register(LogisticRegressionConfig, tags=("sklearn",))
+class GradientBoostingEstimator(_FeatureEstimator):
+    """HistGradientBoostingClassifier; saved with joblib (pickle): reload trusted files only."""
+
+    kind = "gradient_boosting"
+
+    def save(self, folder: Path) -> Path:
+        import joblib
+
+        from seqexp.runs import write_text
+
+        path = folder / GBM_FILE
+        tmp = folder / f".{GBM_FILE}.tmp"
+        joblib.dump(self.model, tmp)
+        tmp.replace(path)
+        state = {"last_steps": self.last_steps, "masked": self.masked, "format": "joblib (pickle)"}
+        write_text(folder / GBM_STATE, json.dumps(state))
+        return path
+
+    @classmethod
+    def load(cls, folder: Path, *, trust: bool = False) -> GradientBoostingEstimator:
+        """Unpickle the model: only with ``trust=True``, since unpickling can run any code."""
+        if not trust:
+            raise UserError(
+                f"{folder / GBM_FILE}: a gradient_boosting model is a pickle, which can run code when "
+                "loaded; load it only from a run you trust (trust=True; the CLI will ask for --trust-run)"
+            )
+        import joblib
+
+        state = json.loads((folder / GBM_STATE).read_text())
+        return cls(joblib.load(folder / GBM_FILE), last_steps=state["last_steps"], masked=state["masked"])
+
+
+@MODELS.register(LogisticRegressionConfig, tags=TAGS)
 def build_logistic_regression(cfg: LogisticRegressionConfig, spec: InputSpec, *, seed: int) -> Estimator:
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticEstimator(LogisticRegression(C=cfg.C, max_iter=cfg.max_iter, random_state=seed))
+    model = LogisticRegression(C=cfg.C, max_iter=cfg.max_iter, random_state=seed)
+    return LogisticEstimator(model, last_steps=cfg.last_steps, masked=spec.masked)
+
+
+@MODELS.register(GradientBoostingConfig, tags=TAGS)
+def build_gradient_boosting(cfg: GradientBoostingConfig, spec: InputSpec, *, seed: int) -> Estimator:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model = HistGradientBoostingClassifier(
+        learning_rate=cfg.learning_rate,
+        max_iter=cfg.max_iter,
+        max_leaf_nodes=cfg.max_leaf_nodes,
+        max_depth=cfg.max_depth,
+        min_samples_leaf=cfg.min_samples_leaf,
+        l2_regularization=cfg.l2_regularization,
+        early_stopping=cfg.early_stopping,
+        random_state=seed,
+    )
+    return GradientBoostingEstimator(model, last_steps=cfg.last_steps, masked=spec.masked)

@@ -12,8 +12,7 @@ from seqexp.models.base import Estimator, FitData
 MODEL_FILE = "model.keras"
 
 
-def compile_model(model: Any, train_cfg: Any) -> Any:
-    """Attach optimizer, loss and the ranking metrics that matter on imbalanced data."""
+def make_optimizer(train_cfg: Any) -> Any:
     import keras
 
     optimizers = {
@@ -22,9 +21,30 @@ def compile_model(model: Any, train_cfg: Any) -> Any:
         "rmsprop": keras.optimizers.RMSprop,
         "sgd": keras.optimizers.SGD,
     }
+    return optimizers[train_cfg.optimizer](learning_rate=train_cfg.learning_rate)
+
+
+def make_loss(train_cfg: Any) -> Any:
+    """Binary cross-entropy, or focal loss (down-weights easy rows; alpha weighs the positives)."""
+    import keras
+
+    if getattr(train_cfg, "loss", "binary_crossentropy") == "focal":
+        focal = train_cfg.focal
+        return keras.losses.BinaryFocalCrossentropy(
+            apply_class_balancing=focal.alpha is not None,
+            alpha=focal.alpha if focal.alpha is not None else 0.25,
+            gamma=focal.gamma,
+        )
+    return "binary_crossentropy"
+
+
+def compile_model(model: Any, train_cfg: Any) -> Any:
+    """Attach optimizer, loss and the ranking metrics that matter on imbalanced data."""
+    import keras
+
     model.compile(
-        optimizer=optimizers[train_cfg.optimizer](learning_rate=train_cfg.learning_rate),
-        loss="binary_crossentropy",
+        optimizer=make_optimizer(train_cfg),
+        loss=make_loss(train_cfg),
         metrics=[
             keras.metrics.AUC(curve="PR", name="pr_auc"),
             keras.metrics.AUC(curve="ROC", name="auc"),
@@ -33,8 +53,27 @@ def compile_model(model: Any, train_cfg: Any) -> Any:
     return model
 
 
+def save_keras(model: Any, folder: Path) -> Path:
+    """Write ``model.keras`` atomically."""
+    path = folder / MODEL_FILE
+    tmp = folder / f".{MODEL_FILE}.tmp.keras"
+    model.save(tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_keras(path: Path) -> Any:
+    import keras
+
+    import seqexp.models.layers  # noqa: F401  (registers the project's custom layers)
+
+    # safe_mode refuses Lambda layers and arbitrary code stored in the file.
+    return keras.models.load_model(path, compile=False, safe_mode=True)
+
+
 class KerasEstimator(Estimator):
     kind = "keras"
+    keras_callbacks = True
 
     def __init__(self, model: Any):
         self.model = model
@@ -60,15 +99,8 @@ class KerasEstimator(Estimator):
         return np.asarray(scores, dtype=np.float64).reshape(len(X), -1)[:, -1]
 
     def save(self, folder: Path) -> Path:
-        path = folder / MODEL_FILE
-        tmp = folder / f".{MODEL_FILE}.tmp.keras"
-        self.model.save(tmp)
-        tmp.replace(path)
-        return path
+        return save_keras(self.model, folder)
 
     @classmethod
-    def load(cls, folder: Path) -> KerasEstimator:
-        import keras
-
-        # safe_mode refuses Lambda layers and arbitrary code stored in the file.
-        return cls(keras.models.load_model(folder / MODEL_FILE, compile=False, safe_mode=True))
+    def load(cls, folder: Path, *, trust: bool = False) -> KerasEstimator:
+        return cls(load_keras(folder / MODEL_FILE))

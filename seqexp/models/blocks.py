@@ -1,0 +1,46 @@
+"""Pieces every Keras architecture shares: the input (with its padding mask) and the output head."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from seqexp.errors import UserError
+from seqexp.models.base import InputSpec
+
+Activation = Literal["relu", "tanh", "elu", "gelu", "selu"]
+
+
+def require_sequences(spec: InputSpec, model: str) -> None:
+    if not spec.is_sequence:
+        raise UserError(
+            f"model.name: {model} reads sequences, but the data is a table (one row per customer); "
+            "use a table model such as dense, logistic_regression or gradient_boosting"
+        )
+
+
+def sequence_input(spec: InputSpec, model: str) -> tuple[Any, Any]:
+    """``(inputs, x)``: ``x`` carries a Keras mask over padded steps when the data has padding.
+
+    Padded steps are exactly 0 after scaling (pre-padded: the latest event is the last step), so
+    ``Masking(0.0)`` recovers the mask and every mask-aware layer downstream skips them.
+    """
+    import keras
+    from keras import layers
+
+    require_sequences(spec, model)
+    inputs = keras.Input(shape=spec.shape, name="events")
+    return inputs, (layers.Masking(mask_value=0.0)(inputs) if spec.masked else inputs)
+
+
+def dense_head(
+    x: Any, units: list[int], *, activation: str, dropout: float, l2: float = 0.0, name: str = "score"
+) -> Any:
+    """Dense (+ dropout) blocks, then one sigmoid unit: the positive-class score."""
+    from keras import layers, regularizers
+
+    regularizer = regularizers.L2(l2) if l2 else None
+    for size in units:
+        x = layers.Dense(size, activation=activation, kernel_regularizer=regularizer)(x)
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+    return layers.Dense(1, activation="sigmoid", name=name)(x)
