@@ -60,10 +60,11 @@ class KerasEstimator(Estimator):
         return np.asarray(scores, dtype=np.float64).reshape(len(X), -1)[:, -1]
 
     def save(self, folder: Path) -> Path:
+        from seqexp.runs import atomic_path
+
         path = folder / MODEL_FILE
-        tmp = folder / f".{MODEL_FILE}.tmp.keras"
-        self.model.save(tmp)
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            self.model.save(tmp)
         return path
 
     @classmethod
