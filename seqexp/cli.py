@@ -29,6 +29,10 @@ SetOpt = Annotated[
     typer.Option("--set", "-s", help="Override a config value: KEY=VALUE (YAML), repeatable."),
 ]
 RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Parent folder of run folders.")]
+TrustRunOpt = Annotated[
+    bool,
+    typer.Option("--trust-run", help="Load pickled models from the run folder (runs code: trusted only)."),
+]  # for verbs that load a run folder: pass it on as load_estimator(..., trust=trust_run)
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run folder's path.")]
 
 

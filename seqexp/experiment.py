@@ -18,6 +18,7 @@ import numpy as np
 
 from seqexp import runs
 from seqexp.config import ExperimentConfig, to_yaml
+from seqexp.data.checks import check_features, check_labels
 from seqexp.data.dataset import Dataset
 from seqexp.data.split import Split, stratified_split
 from seqexp.errors import UserError
@@ -72,6 +73,8 @@ def make_split(cfg: ExperimentConfig, y: np.ndarray) -> Split:
 def prepare(cfg: ExperimentConfig, data: Dataset | None = None) -> Prepared:
     """Load (unless given), split, and scale with statistics from the training split alone."""
     data = data if data is not None else load_dataset(cfg)
+    check_labels(data.y)
+    check_features(data)
     split = make_split(cfg, data.y)
     parts = [data.subset(index) for index in (split.train, split.val, split.test)]
     scaler = Standardizer.fit(parts[0].X, parts[0].mask, data.feature_names, passthrough=data.onehot_columns)

@@ -46,7 +46,7 @@ def _resolve(value: str, info: ValidationInfo) -> Path:
     base = (info.context or {}).get("config_dir")
     if not path.is_absolute() and base is not None:
         path = Path(base) / path
-    return path.resolve() if not path.is_absolute() else path
+    return Path(os.path.abspath(path))  # absolute and normalised ('a/../b' -> 'b'), symlinks kept
 
 
 ConfigPath = Annotated[str, AfterValidator(_resolve)]

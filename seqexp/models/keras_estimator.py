@@ -71,5 +71,20 @@ class KerasEstimator(Estimator):
     def load(cls, folder: Path) -> KerasEstimator:
         import keras
 
+        from seqexp.errors import UserError
+
+        path = folder / MODEL_FILE
+        if not path.is_file():
+            raise UserError(f"{folder}: no {MODEL_FILE} in this run folder")
         # safe_mode refuses Lambda layers and arbitrary code stored in the file.
-        return cls(keras.models.load_model(folder / MODEL_FILE, compile=False, safe_mode=True))
+        try:
+            return cls(keras.models.load_model(path, compile=False, safe_mode=True))
+        except (ValueError, TypeError) as exc:
+            if "safe_mode" in str(exc) or "Lambda" in str(exc):
+                raise UserError(
+                    f"{path}: refused: the model contains code (a Lambda layer or an unregistered custom "
+                    "object), and loading it would run that code. seqexp loads only its own layers."
+                ) from None
+            raise UserError(
+                f"{path}: not a Keras model seqexp can load ({str(exc).splitlines()[0]})"
+            ) from None
