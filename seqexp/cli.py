@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from seqexp.errors import UserError
+from seqexp.runs import RunInterrupted
 
 app = typer.Typer(
     add_completion=False,
@@ -28,6 +29,10 @@ SetOpt = Annotated[
     typer.Option("--set", "-s", help="Override a config value: KEY=VALUE (YAML), repeatable."),
 ]
 RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Parent folder of run folders.")]
+TrustRunOpt = Annotated[
+    bool,
+    typer.Option("--trust-run", help="Load pickled models from the run folder (runs code: trusted only)."),
+]  # for verbs that load a run folder: pass it on as load_estimator(..., trust=trust_run)
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run folder's path.")]
 
 
@@ -85,7 +90,12 @@ def train(
         from seqexp.training import progress_display
 
         progress = progress_display(out)
-    result = train_experiment(cfg, runs_dir=runs_dir, say=_say(quiet), progress=progress)
+    _signals_as_ctrl_c()
+    try:
+        result = train_experiment(cfg, runs_dir=runs_dir, say=_say(quiet), progress=progress)
+    except RunInterrupted as stop:
+        err.print(f"interrupted: {stop.run_dir} keeps its config, history so far and best checkpoint")
+        raise typer.Exit(130) from None
     if not quiet:
         out.print(metrics_table(result.metrics))
     out.print(str(result.run_dir), soft_wrap=True)
@@ -104,6 +114,22 @@ def _train_group(cfg, seeds: int | None, runs_dir: Path, quiet: bool) -> None:
     if not quiet:
         out.print(spread_table(result.summary, group_title(result.summary)))
     out.print(str(result.run_dir), soft_wrap=True)
+
+
+def _signals_as_ctrl_c() -> None:
+    """``kill``, a scheduler's time limit or ``docker stop`` end the run the way Ctrl-C does: the run
+    folder is marked ``interrupted`` and keeps its history and best checkpoint; exit code 130.
+
+    SIGINT is set too: a process started in the background by a shell inherits SIGINT ignored,
+    and Python then never turns ``kill -INT`` into KeyboardInterrupt.
+    """
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @app.command()

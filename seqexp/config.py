@@ -7,10 +7,12 @@ discriminated union over its registry, keyed by ``name``.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_origin
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
@@ -146,8 +148,8 @@ def _parse_threshold(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("must be a number, max_f1, max_mcc, {min_recall: R} or {top_k_percent: P}")
     if isinstance(value, int | float):
-        if not 0.0 < float(value) < 1.0:
-            raise ValueError(f"a fixed threshold must lie strictly between 0 and 1 (got {value})")
+        if not -1e300 < value < 1e300 or not 0.0 < float(value) < 1.0:  # (10**400 overflows float)
+            raise ValueError(f"a fixed threshold must lie strictly between 0 and 1 (got {_show(value)})")
         return float(value)
     if isinstance(value, str) and value in ("max_f1", "max_mcc"):
         return value
@@ -160,7 +162,7 @@ def _parse_threshold(value: Any) -> Any:
     if isinstance(value, MinRecall | TopKPercent):
         return value
     raise ValueError(
-        f"{value!r} is not a threshold rule; use a number in (0, 1), max_f1, max_mcc, "
+        f"{_show(value)} is not a threshold rule; use a number in (0, 1), max_f1, max_mcc, "
         "{min_recall: 0.6} or {top_k_percent: 10}"
     )
 
@@ -220,6 +222,36 @@ class ExperimentConfig(Section):
 # --------------------------------------------------------------------------- loading
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # ``<<: *base`` then overriding keys is fine
+            continue
+        key = loader.construct_object(key_node)
+        try:
+            duplicate = key in seen
+            seen.add(key)
+        except TypeError:  # an unhashable key: PyYAML's own constructor reports it
+            continue
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice in the same mapping", key_node.start_mark
+            )
+    yield from loader.construct_yaml_map(node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _mapping_without_duplicates)
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load``, but a duplicated key is an error instead of a silent overwrite."""
+    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def read_yaml(path: Path) -> Any:
     """Read a YAML file safely; a missing file or a syntax error becomes a ``ConfigError``."""
     source = str(path)
@@ -232,12 +264,27 @@ def read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(source, [f"cannot be read ({exc})"]) from None
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
+    except (ValueError, RecursionError) as exc:  # PyYAML lets these through (10**5000, [[[[...]]]])
+        raise ConfigError(source, [f"malformed YAML: {_yaml_failure(exc)}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(source, [f"malformed YAML: {where}{problem}"]) from None
+
+
+# What PyYAML raises besides YAMLError: ValueError for integers past Python's 4,300-digit
+# int-string limit, RecursionError for nesting thousands deep.
+YAML_FAILURES = (yaml.YAMLError, ValueError, RecursionError)
+
+
+def _yaml_failure(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if "digits" in str(exc):
+        return "a number with too many digits"
+    return str(exc).splitlines()[0][:200]
 
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -246,15 +293,15 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 def parse_override(text: str) -> tuple[list[str], Any]:
     """``a.b=value`` -> (['a', 'b'], value parsed as YAML)."""
     if "=" not in text:
-        raise ConfigError("--set", [f"'{text}' is not KEY=VALUE (e.g. --set train.epochs=3)"])
+        raise ConfigError("--set", [f"{_show(text)} is not KEY=VALUE (e.g. --set train.epochs=3)"])
     key, raw = text.split("=", 1)
     key = key.strip()
     if not _KEY.match(key):
-        raise ConfigError("--set", [f"'{key}' is not a dotted config path (e.g. model.units)"])
+        raise ConfigError("--set", [f"{_show(key)} is not a dotted config path (e.g. model.units)"])
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
-        raise ConfigError("--set", [f"{key}: value {raw!r} is not valid YAML"]) from None
+        value = safe_load(raw) if raw.strip() else None
+    except YAML_FAILURES:
+        raise ConfigError("--set", [f"{key}: value {_show(raw)} is not valid YAML"]) from None
     return key.split("."), value
 
 
@@ -264,7 +311,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     A mapping value replaces the whole section (so ``model={name: gru}`` gets GRU's defaults);
     a scalar sets one field. Unknown keys are caught later by validation, like YAML typos.
     """
-    result = yaml.safe_load(yaml.safe_dump(raw)) if raw else {}
+    result = copy.deepcopy(raw) if raw else {}
     for text in overrides:
         keys, value = parse_override(text)
         node = result
@@ -274,7 +321,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
                 child = node[key] = {}
             elif not isinstance(child, dict):
                 where = ".".join(keys[: depth + 1])
-                raise ConfigError("--set", [f"{text}: '{where}' is a value, not a section"])
+                raise ConfigError("--set", [f"{_show(text)}: '{where}' is a value, not a section"])
             node = child
         node[keys[-1]] = value
     return result
@@ -355,7 +402,9 @@ def _walk(loc: tuple[Any, ...]) -> tuple[list[str], type[BaseModel] | None]:
                 current = next(
                     (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
                 )
-                if str(item) == "threshold":  # union member names follow; they mean nothing in YAML
+                if current is None and get_origin(ann) in (Union, UnionType):
+                    break  # union member names follow (``dict[int,float]``); they mean nothing in YAML
+                if str(item) == "threshold":
                     break
         i += 1
     return path, parent
@@ -383,6 +432,9 @@ def format_error(err: dict[str, Any]) -> str:
         if kind == "union_tag_not_found":
             return f"{where}.name: missing; one of {names}"
         return f"{where}.name: '{ctx.get('tag')}' is not one of {names}"
+    if kind == "invalid_key":  # a YAML key that is a number, boolean or null where names belong
+        parent = ".".join(path[:-1]) or "(top level)"
+        return f"{parent}: key {_show(err.get('input'))} is not a name; keys here are words such as 'epochs'"
     if kind == "missing":
         return f"{where}: required but missing"
     if kind in ("model_type", "model_attributes_type", "dict_type"):

@@ -106,10 +106,13 @@ def plot_confusion(matrix: np.ndarray, path: Path, title: str) -> None:
     axes[1].set_title("share of each true class")
     fig.suptitle(title)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
+    from seqexp.runs import atomic_path
+
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100)
+    finally:
+        plt.close(fig)
 
 
 def classification_report(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import numpy as np
 
 from seqexp import runs
 from seqexp.config import ExperimentConfig, to_yaml
+from seqexp.data.checks import check_features, check_labels
 from seqexp.data.dataset import Dataset
 from seqexp.data.split import Split, stratified_split
 from seqexp.errors import UserError
@@ -81,6 +82,8 @@ def make_split(cfg: ExperimentConfig, y: np.ndarray) -> Split:
 def prepare(cfg: ExperimentConfig, data: Dataset | None = None) -> Prepared:
     """Load (unless given), split, and scale with statistics from the training split alone."""
     data = data if data is not None else load_dataset(cfg)
+    check_labels(data.y)
+    check_features(data)
     split = make_split(cfg, data.y)
     parts = [data.subset(index) for index in (split.train, split.val, split.test)]
     scaler = Standardizer.fit(
@@ -115,16 +118,26 @@ def train_experiment(
 
     try:
         metrics = _run(cfg, run_dir, record, log, progress)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM turned into one by the CLI
+        _keep_partial_history(run_dir)
         record.finish("interrupted", error="interrupted by the user")
-        raise
+        raise runs.RunInterrupted(run_dir) from None
     except UserError as exc:
+        _keep_partial_history(run_dir)
         record.finish("failed", error=str(exc))
         raise
     except Exception as exc:
+        _keep_partial_history(run_dir)
         record.finish("failed", error=f"{type(exc).__name__}: {exc}")
         raise
     return TrainResult(run_dir, metrics)
+
+
+def _keep_partial_history(run_dir: Path) -> None:
+    """A run that stops early keeps the epochs it finished as its ``history.csv`` (an atomic rename)."""
+    partial = run_dir / runs.HISTORY_PARTIAL
+    if partial.exists():
+        partial.replace(run_dir / runs.HISTORY)
 
 
 def _run(
@@ -241,7 +254,7 @@ def _write_history(run_dir: Path, history: list[dict]) -> None:
         fields.extend(k for k in row if k not in fields)
     lines = [",".join(fields)] + [",".join(_cell(row.get(k)) for k in fields) for row in history]
     runs.write_text(run_dir / runs.HISTORY, "\n".join(lines) + "\n")
-    (run_dir / "history.partial.csv").unlink(missing_ok=True)
+    (run_dir / runs.HISTORY_PARTIAL).unlink(missing_ok=True)
 
 
 def _cell(value: Any) -> str:
@@ -286,12 +299,10 @@ def write_predictions(
     path: Path, ids: np.ndarray, y: np.ndarray | None, scores: np.ndarray, threshold: float
 ) -> None:
     """``id, y_true, score, y_pred`` per customer (``y_true`` left out when labels are unknown)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="") as handle:
+    with runs.atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "y_true", "score", "y_pred"] if y is not None else ["id", "score", "y_pred"])
         labels = y if y is not None else [None] * len(ids)
         for cid, label, score in zip(ids, labels, scores, strict=True):
             row = [cid, int(label)] if label is not None else [cid]
             writer.writerow([*row, f"{score:.6f}", int(score >= threshold)])
-    tmp.replace(path)

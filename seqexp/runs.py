@@ -10,7 +10,10 @@ import json
 import os
 import platform
 import re
+import secrets
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -22,6 +25,8 @@ CONFIG = "config.yaml"
 RUN = "run.json"
 CLASS_COUNTS = "class_counts.json"
 HISTORY = "history.csv"
+HISTORY_PARTIAL = "history.partial.csv"  # rewritten after each epoch while training
+CHECKPOINT = "checkpoint.keras"  # best weights so far (by the early-stopping monitor)
 METRICS = "metrics.json"
 CONFUSION_CSV = "confusion_matrix.csv"
 CONFUSION_PNG = "confusion_matrix.png"
@@ -32,6 +37,14 @@ DATA_SCHEMA = "data_schema.json"
 LOG = "run.log"
 
 PACKAGES = ("seqexp", "tensorflow", "keras", "scikit-learn", "imbalanced-learn", "numpy", "pandas")
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a run; its folder is marked ``interrupted`` and kept."""
+
+    def __init__(self, run_dir: Path):
+        super().__init__(str(run_dir))
+        self.run_dir = run_dir
 
 
 def safe_name(name: str) -> str:
@@ -55,15 +68,42 @@ def create_run_dir(runs_dir: Path, name: str, *, now: datetime | None = None) ->
     raise UserError(f"{runs_dir}: too many runs named {base}")
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def write_text(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so a reader never sees half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; a run folder is as readable as any
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` for libraries that write files themselves (Keras, matplotlib,
+    pandas); renamed onto ``path`` when the block succeeds, removed when it fails or is interrupted.
+
+    The temporary name keeps ``path``'s suffix (Keras and matplotlib choose the format by it) and is
+    unique per process, so parallel writers never share one.
+    """
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -18,7 +18,8 @@ from pydantic.functional_validators import AfterValidator
 class Section(BaseModel):
     """A config section: unknown keys are errors, values are immutable once validated."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # allow_inf_nan=False: no setting has a use for .inf or .nan, and NaN breaks config equality.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -45,7 +46,7 @@ def _resolve(value: str, info: ValidationInfo) -> str:
     base = (info.context or {}).get("config_dir")
     if not path.is_absolute() and base is not None:
         path = Path(base) / path
-    return str(path.resolve())
+    return os.path.abspath(path)  # absolute and normalised ('a/../b' -> 'b'), symlinks kept
 
 
 ConfigPath = Annotated[str, AfterValidator(_resolve)]

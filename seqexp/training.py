@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import io
+import math
 from pathlib import Path
 from typing import Any
+
+from seqexp import runs
 
 HEADLINE = ("loss", "val_loss", "val_pr_auc", "val_auc")
 
@@ -39,27 +43,60 @@ def make_callbacks(train_cfg: Any, run_dir: Path, progress: Any | None) -> list[
     if train_cfg.tensorboard:
         # profile_batch=0: no profiler trace, which costs seconds per run on CPU.
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), profile_batch=0))
-    callbacks.append(_history_logger(run_dir / "history.partial.csv"))
+    callbacks.append(_history_logger(run_dir / runs.HISTORY_PARTIAL))
+    monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
+    callbacks.append(_best_checkpoint(run_dir / runs.CHECKPOINT, monitor, mode))
     if progress is not None:
         callbacks.append(_progress_callback(progress, train_cfg.epochs))
     return callbacks
 
 
 def _history_logger(path: Path) -> Any:
-    """Append each finished epoch to a CSV, so an interrupted run keeps its history so far."""
+    """Rewrite the CSV of finished epochs after each epoch (atomically: never half a line), so an
+    interrupted run keeps its history so far."""
     import keras
 
     class HistoryLogger(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: list[dict[str, float]] = []
+
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
-            new = not path.exists()
-            with path.open("a", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=list(row))
-                if new:
-                    writer.writeheader()
-                writer.writerow(row)
+            self.rows.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=list(self.rows[0]), extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(self.rows)
+            runs.write_text(path, text.getvalue())
 
     return HistoryLogger()
+
+
+def _best_checkpoint(path: Path, monitor: str, mode: str) -> Any:
+    """Save the model whenever ``monitor`` improves, so an interrupted run keeps its best weights.
+
+    Like ``keras.callbacks.ModelCheckpoint(save_best_only=True)``, but written to a temporary file
+    and renamed: an interruption mid-save leaves the previous best checkpoint intact.
+    """
+    import keras
+
+    if mode == "auto":
+        mode = "max" if "auc" in monitor else "min"
+    better = (lambda a, b: a > b) if mode == "max" else (lambda a, b: a < b)
+
+    class BestCheckpoint(keras.callbacks.Callback):
+        best: float | None = None
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            value = (logs or {}).get(monitor)
+            if value is None or not math.isfinite(float(value)):
+                return
+            if self.best is None or better(float(value), self.best):
+                self.best = float(value)
+                with runs.atomic_path(path) as tmp:
+                    self.model.save(tmp)
+
+    return BestCheckpoint()
 
 
 def _progress_callback(progress: Any, epochs: int) -> Any:

@@ -16,7 +16,7 @@ CARD_FILE = "card.json"
 def write_generated(cfg: Any, folder: Path) -> Path:
     """Write ``events.parquet``, ``labels.parquet`` and ``card.json`` into ``folder``."""
     from seqexp.data.synthetic import GENERATORS
-    from seqexp.runs import write_text
+    from seqexp.runs import atomic_path, write_text
 
     generator = GENERATORS.get(cfg.data.name)
     if generator is None:
@@ -27,9 +27,8 @@ def write_generated(cfg: Any, folder: Path) -> Path:
     events, labels = generator(cfg.data, cfg.seed)
     folder.mkdir(parents=True, exist_ok=True)
     for frame, name in ((events, EVENTS_FILE), (labels, LABELS_FILE)):
-        tmp = folder / f".{name}.tmp"
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(folder / name)
+        with atomic_path(folder / name) as tmp:
+            frame.to_parquet(tmp, index=False)
     card: dict[str, Any] = {
         "source": cfg.data.name,
         "settings": cfg.data.model_dump(mode="json"),

@@ -53,4 +53,16 @@ def stratified_split(y: np.ndarray, train: float, val: float, test: float, seed:
         raise DataError(
             f"cannot split {len(y)} rows as train {train}, val {val}, test {test}: {exc}"
         ) from None
+    for part, index_part, fraction in (
+        ("train", train_idx, train),
+        ("val", val_idx, val),
+        ("test", test_idx, test),
+    ):
+        missing = [c for c in classes if not (y[index_part] == c).any()]
+        if missing:  # e.g. 5 positives in 10,000 rows: a 10% test part expects half a positive
+            raise DataError(
+                f"split: the {part} part ({fraction:g} of {len(y)} rows) gets no row of class "
+                f"{missing[0]}, which has {int(counts[classes == missing[0]][0])} row(s) in all; its metrics "
+                f"would mean nothing. Use more data or a larger split.{part} fraction"
+            )
     return Split(np.sort(train_idx), np.sort(val_idx), np.sort(test_idx))

@@ -37,22 +37,40 @@ LOADERS: dict[str, str] = {
     "gradient_boosting": "seqexp.models.baselines:GradientBoostingEstimator",
 }
 
-# Estimator kinds whose files are pickles: they load only with ``trust=True``.
+# Kinds whose saved file can only be a pickle (joblib). Unpickling runs whatever code the file
+# names, so these load only when the user vouches for the run folder (``--trust-run``).
 PICKLED: frozenset[str] = frozenset({"gradient_boosting"})
+
+TRUST_HELP = (
+    "Load models stored as pickles (e.g. gradient boosting) from this run folder. Unpickling can run "
+    "any code the file contains: pass it only for run folders you made or trust."
+)
+
+# Kinds that load without TensorFlow.
+_PLAIN = frozenset({"logistic_regression", "gradient_boosting"})
 
 
 def load_estimator(kind: str, folder: Path, *, trust: bool = False) -> Estimator:
-    """Reload a saved model from a run folder.
+    """Reload a saved model from a run folder, executing no code stored in it.
 
-    Keras and JSON files execute no code stored in them. Pickled kinds (``PICKLED``) can, so they
-    raise a ``UserError`` unless ``trust=True`` (the hook for a ``--trust-run`` flag).
+    Keras files load with ``safe_mode=True`` and JSON models are plain numbers; a pickled model
+    (``kind in PICKLED``) is refused with a ``UserError`` unless ``trust`` is True.
     """
     import importlib
 
-    from seqexp.backend import tensorflow
-
     if kind not in LOADERS:
-        raise UserError(f"{folder}: unknown model kind '{kind}'; known: {', '.join(LOADERS)}")
-    tensorflow()
+        raise UserError(
+            f"{folder}: run.json names a model kind '{kind}' this version cannot load "
+            f"(known: {', '.join(LOADERS)})"
+        )
+    if kind in PICKLED and not trust:
+        raise UserError(
+            f"{folder}: the {kind} model is stored as a pickle, and loading a pickle can run any code "
+            "it contains. Pass --trust-run if you made this run folder or trust whoever did."
+        )
+    if kind not in _PLAIN:
+        from seqexp.backend import tensorflow
+
+        tensorflow()
     module, cls = LOADERS[kind].split(":")
     return getattr(importlib.import_module(module), cls).load(folder, trust=trust)

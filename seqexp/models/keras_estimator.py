@@ -55,10 +55,11 @@ def compile_model(model: Any, train_cfg: Any) -> Any:
 
 def save_keras(model: Any, folder: Path) -> Path:
     """Write ``model.keras`` atomically."""
+    from seqexp.runs import atomic_path
+
     path = folder / MODEL_FILE
-    tmp = folder / f".{MODEL_FILE}.tmp.keras"
-    model.save(tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        model.save(tmp)
     return path
 
 
@@ -66,9 +67,20 @@ def load_keras(path: Path) -> Any:
     import keras
 
     import seqexp.models.layers  # noqa: F401  (registers the project's custom layers)
+    from seqexp.errors import UserError
 
+    if not path.is_file():
+        raise UserError(f"{path.parent}: no {path.name} in this run folder")
     # safe_mode refuses Lambda layers and arbitrary code stored in the file.
-    return keras.models.load_model(path, compile=False, safe_mode=True)
+    try:
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+    except (ValueError, TypeError) as exc:
+        if "safe_mode" in str(exc) or "Lambda" in str(exc):
+            raise UserError(
+                f"{path}: refused: the model contains code (a Lambda layer or an unregistered custom "
+                "object), and loading it would run that code. seqexp loads only its own layers."
+            ) from None
+        raise UserError(f"{path}: not a Keras model seqexp can load ({str(exc).splitlines()[0]})") from None
 
 
 class KerasEstimator(Estimator):
