@@ -32,7 +32,7 @@ RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Parent folder of r
 TrustRunOpt = Annotated[
     bool,
     typer.Option("--trust-run", help="Load pickled models from the run folder (runs code: trusted only)."),
-]  # for verbs that load a run folder: pass it on as load_estimator(..., trust=trust_run)
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run folder's path.")]
 
 
@@ -196,12 +196,13 @@ def evaluate(
     threshold: Annotated[
         float | None, typer.Option("--threshold", help="Use this threshold instead of the run's.")
     ] = None,
+    trust_run: TrustRunOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Evaluate a run again (its test split, or new labelled data); prints the evaluation folder."""
     from seqexp.evaluate_run import evaluate_run, evaluation_table
 
-    result = evaluate_run(run, data=data, threshold=threshold)
+    result = evaluate_run(run, data=data, threshold=threshold, trust=trust_run)
     say = _say(quiet)
     for note in result.notes:
         say(f"note: {note}")
@@ -290,13 +291,14 @@ def predict(
     levels: Annotated[
         str | None, typer.Option("--levels", help="Risk level names, e.g. low,medium,high.")
     ] = None,
+    trust_run: TrustRunOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Score new customers: id, score, label at the run's threshold, risk level; prints the CSV."""
     from seqexp.predict import predict_run, summary_lines
 
     names = [x.strip() for x in levels.split(",")] if levels is not None else None
-    summary = predict_run(run, source, output, cuts=_floats(bands, "--bands"), levels=names)
+    summary = predict_run(run, source, output, cuts=_floats(bands, "--bands"), levels=names, trust=trust_run)
     say = _say(quiet)
     for line in summary_lines(summary):
         say(line)

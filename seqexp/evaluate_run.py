@@ -29,10 +29,10 @@ class EvaluationResult:
 
 
 def evaluate_run(
-    run_dir: Path, *, data: Path | None = None, threshold: float | None = None
+    run_dir: Path, *, data: Path | None = None, threshold: float | None = None, trust: bool = False
 ) -> EvaluationResult:
     """Evaluate a run on its test split (``data`` None) or on a labelled data file or config."""
-    run = open_run(run_dir)
+    run = open_run(run_dir, trust=trust)
     if threshold is not None and not 0.0 < threshold < 1.0:
         raise UserError(f"--threshold: must lie strictly between 0 and 1 (got {threshold})")
     notes: list[str] = []

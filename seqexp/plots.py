@@ -37,12 +37,15 @@ def _pyplot() -> Any:
 
 def save(fig: Any, path: Path) -> None:
     """Save atomically and free the figure."""
+    from seqexp.runs import atomic_path
+
     plt = _pyplot()
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.tight_layout()
-    fig.savefig(tmp, dpi=DPI)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        fig.tight_layout()
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=DPI)
+    finally:
+        plt.close(fig)
 
 
 def _labelled(parts: Scores) -> Scores:

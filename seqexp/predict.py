@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from seqexp.data.dataset import Dataset
+from seqexp.runs import atomic_path
 from seqexp.saved_run import SavedRun, build_input, data_config_for, describe_unseen, open_run, unseen_levels
 
 CHUNK = 8192  # rows scaled and scored at a time; big enough to keep the model's matmuls efficient
@@ -92,23 +93,17 @@ def write_scores(
         output=output, threshold=threshold, levels=Counter(dict.fromkeys(bands.levels, 0))
     )
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp")
-    try:
-        with tmp.open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["id", "score", "y_pred", "risk"])
-            for ids, scores in score_chunks(run, data, chunk=chunk):
-                predicted = (scores >= threshold).astype(int)
-                risk = bands.assign(scores)
-                writer.writerows(zip(ids.tolist(), np.char.mod("%.6f", scores).tolist(),
-                                     predicted.tolist(), risk.tolist(), strict=True))  # fmt: skip
-                summary.rows += len(ids)
-                summary.predicted_positive += int(predicted.sum())
-                summary.levels.update(risk.tolist())
-        tmp.replace(output)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(output) as tmp, tmp.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "score", "y_pred", "risk"])
+        for ids, scores in score_chunks(run, data, chunk=chunk):
+            predicted = (scores >= threshold).astype(int)
+            risk = bands.assign(scores)
+            writer.writerows(zip(ids.tolist(), np.char.mod("%.6f", scores).tolist(),
+                                 predicted.tolist(), risk.tolist(), strict=True))  # fmt: skip
+            summary.rows += len(ids)
+            summary.predicted_positive += int(predicted.sum())
+            summary.levels.update(risk.tolist())
     return summary
 
 
@@ -134,11 +129,12 @@ def predict_run(
     cuts: list[float] | None = None,
     levels: list[str] | None = None,
     chunk: int = CHUNK,
+    trust: bool = False,
 ) -> PredictSummary:
     """Open the run, encode ``source`` with its schema, score it into ``output``."""
     from seqexp.errors import UserError
 
-    run = open_run(run_dir)
+    run = open_run(run_dir, trust=trust)
     try:
         bands = bands_for(run, cuts, levels)
     except ValueError as exc:

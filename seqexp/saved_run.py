@@ -35,6 +35,7 @@ class SavedRun:
     metrics: dict[str, Any]
     scaler: Standardizer
     schema: dict[str, Any]
+    trust: bool = False  # the user vouched for this folder: pickled models may load
     _estimator: Any = field(default=None, repr=False)
     _scorer: Any = field(default=None, repr=False)
 
@@ -48,7 +49,9 @@ class SavedRun:
         if self._estimator is None:
             from seqexp.models import load_estimator
 
-            self._estimator = load_estimator(self.record.get("estimator", "keras"), self.folder)
+            self._estimator = load_estimator(
+                self.record.get("estimator", "keras"), self.folder, trust=self.trust
+            )
         return self._estimator
 
     @property
@@ -61,7 +64,7 @@ class SavedRun:
         return self._scorer
 
 
-def open_run(folder: Path) -> SavedRun:
+def open_run(folder: Path, *, trust: bool = False) -> SavedRun:
     """Reopen a completed run; a folder that is not a run, or a run that did not complete, is a
     ``UserError`` saying so."""
     from seqexp.config import load_config
