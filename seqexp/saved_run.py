@@ -88,6 +88,7 @@ def open_run(folder: Path, *, trust: bool = False) -> SavedRun:
         metrics=json.loads((folder / runs.METRICS).read_text()),
         scaler=Standardizer.load(folder / runs.PREPROCESS),
         schema=json.loads(schema_path.read_text()) if schema_path.is_file() else {},
+        trust=trust,
     )
 
 
