@@ -77,6 +77,8 @@ def open_run(folder: Path, *, trust: bool = False) -> SavedRun:
     if status != "completed":
         why = f": {record['error']}" if record.get("error") else ""
         raise UserError(f"{folder}: the run is '{status}', not completed{why}; train it again")
+    if record.get("estimator") == "ensemble":
+        return _open_ensemble(folder, record, trust)
     missing = [name for name in NEEDED if not (folder / name).is_file()]
     if missing:
         raise UserError(f"{folder}: incomplete run folder, missing {', '.join(missing)}")
@@ -90,6 +92,40 @@ def open_run(folder: Path, *, trust: bool = False) -> SavedRun:
         schema=json.loads(schema_path.read_text()) if schema_path.is_file() else {},
         trust=trust,
     )
+
+
+class CombinedEstimator:
+    """An ensemble run's members, each scoring the same encoded rows, combined as the run says."""
+
+    kind = "ensemble"
+
+    def __init__(self, members: list[Any], combiner: Any):
+        self.members = members
+        self.combiner = combiner
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.combiner.combine(np.column_stack([member.predict(X) for member in self.members]))
+
+
+def _open_ensemble(folder: Path, record: dict[str, Any], trust: bool) -> SavedRun:
+    """An ensemble run reopened through its members. They share the data and split fingerprints,
+    so the first member's config, encoding and train-fitted scaling are every member's."""
+    from seqexp.ensemble import load_combiner
+
+    paths, combiner = load_combiner(folder)
+    members = [open_run(Path(path), trust=trust) for path in paths]
+    first = members[0]
+    run = SavedRun(
+        folder=folder,
+        cfg=first.cfg,
+        record=record,
+        metrics=json.loads((folder / runs.METRICS).read_text()),
+        scaler=first.scaler,
+        schema=first.schema,
+        trust=trust,
+    )
+    run._estimator = CombinedEstimator([member.estimator for member in members], combiner)
+    return run
 
 
 def data_config_for(run: SavedRun, source: Path) -> Any:

@@ -182,3 +182,19 @@ def test_cli_refusal_is_one_line_and_exit_code_2(members: dict[str, Path], tmp_p
     assert members["other_split"].name in result.stderr
     result = run_cli("ensemble", str(members["lstm_a"]), str(members["logistic"]), "--weights", "0.7,x")
     assert result.returncode == 2 and "--weights" in result.stderr
+
+
+def test_evaluate_and_predict_reopen_an_ensemble_through_its_members(
+    members: dict[str, Path], tmp_path: Path
+) -> None:
+    from seqexp.evaluate_run import evaluate_run
+    from seqexp.predict import predict_run
+
+    run_dir = build_ensemble(same_split(members), method="rank", runs_dir=tmp_path).run_dir
+    result = evaluate_run(run_dir)
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    again = json.loads((result.folder / "metrics.json").read_text())
+    assert again["test"]["pr_auc"] == pytest.approx(saved["test"]["pr_auc"], abs=1e-12)
+    predict_run(run_dir, TINY, tmp_path / "scores.csv")
+    scored = pd.read_csv(tmp_path / "scores.csv")
+    assert len(scored) == 400 and scored["score"].between(0, 1).all()
