@@ -163,7 +163,7 @@ class PickledThing:
     loaded = False
 
     @classmethod
-    def load(cls, folder: Path) -> PickledThing:
+    def load(cls, folder: Path, *, trust: bool = False) -> PickledThing:
         cls.loaded = True
         return cls()
 
@@ -180,7 +180,12 @@ def test_loading_a_run_folder_imports_nothing_from_it(tmp_path: Path) -> None:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    LogisticEstimator(LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])).save(tmp_path)
+    from seqexp.models.base import FitData
+
+    table = FitData(np.eye(4), np.array([0, 1, 0, 1]))
+    estimator = LogisticEstimator(LogisticRegression())
+    estimator.fit(table, table, train_cfg=None, callbacks=[])
+    estimator.save(tmp_path)
     Standardizer(["a"], [0.0], [1.0], [True]).save(tmp_path / runs.PREPROCESS)
     runs.write_json(tmp_path / runs.RUN, {"status": "completed", "estimator": "logistic_regression"})
     kind = runs.read_run(tmp_path)["estimator"]
