@@ -67,8 +67,9 @@ def scorer(estimator: Any) -> Callable[[np.ndarray], np.ndarray]:
     call = tf.function(lambda x: model(x, training=False), input_signature=[spec])
 
     def score(X: np.ndarray) -> np.ndarray:
-        out = call(tf.convert_to_tensor(X, dtype=tf.float32)).numpy()
-        return np.asarray(out, dtype=np.float64).reshape(len(X), -1)[:, -1]
+        from seqexp.models.keras_estimator import as_scores
+
+        return as_scores(call(tf.convert_to_tensor(X, dtype=tf.float32)).numpy(), len(X))
 
     return score
 
