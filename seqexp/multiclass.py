@@ -3,9 +3,9 @@
 The model outputs one probability per class (softmax) and the decision is the most probable class
 (argmax): thresholds do not apply, so a threshold rule other than the default is refused. Metrics
 (all scikit-learn) are macro and weighted precision, recall and F1, multi-class MCC, accuracy,
-balanced accuracy, top-3 accuracy, log loss, and macro one-vs-rest ROC-AUC and PR-AUC over the
-classes present in the split (both "this class" and "another class" occur). The run reports a
-"most frequent class" baseline beside the model (and the configured baseline model).
+balanced accuracy, top-3 accuracy (more than 3 classes), log loss, and macro one-vs-rest ROC-AUC
+and PR-AUC over the classes present in the split (both "this class" and "another class" occur).
+The run reports a "most frequent class" baseline beside the model (and the configured baseline model).
 
 Files of a multi-class run: ``metrics.json`` (``task: multiclass``, ``classes``, ``decision:
 argmax``, ``threshold: null``), an N x N ``confusion_matrix.csv``/``.png``, and
@@ -84,7 +84,8 @@ def multiclass_metrics(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
         out[f"precision_{average}"] = float(m.precision_score(y, predicted, average=average, zero_division=0))
         out[f"recall_{average}"] = float(m.recall_score(y, predicted, average=average, zero_division=0))
         out[f"f1_{average}"] = float(m.f1_score(y, predicted, average=average, zero_division=0))
-    out["top_3_accuracy"] = float(m.top_k_accuracy_score(y, p, k=min(3, n_classes), labels=labels))
+    top3 = m.top_k_accuracy_score(y, p, k=3, labels=labels) if n_classes > 3 else float("nan")
+    out["top_3_accuracy"] = float(top3)  # with 3 classes or fewer, every row would count
     out["log_loss"] = float(m.log_loss(y, p, labels=labels))
     onehot = label_binarize(y, classes=labels)
     defined = (onehot.sum(axis=0) > 0) & (onehot.sum(axis=0) < len(y))
