@@ -13,18 +13,7 @@ def make_callbacks(train_cfg: Any, run_dir: Path, progress: Any | None) -> list[
     """Early stopping on validation, TensorBoard logs, per-epoch history on disk, progress."""
     import keras
 
-    callbacks: list[Any] = []
-    stop = train_cfg.early_stopping
-    if stop is not None:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=stop.monitor,
-                mode=stop.mode,
-                patience=stop.patience,
-                min_delta=stop.min_delta,
-                restore_best_weights=stop.restore_best_weights,
-            )
-        )
+    callbacks: list[Any] = early_stopping(train_cfg)
     if train_cfg.tensorboard:
         # profile_batch=0: no profiler trace, which costs seconds per run on CPU.
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), profile_batch=0))
@@ -32,6 +21,24 @@ def make_callbacks(train_cfg: Any, run_dir: Path, progress: Any | None) -> list[
     if progress is not None:
         callbacks.append(_progress_callback(progress, train_cfg.epochs))
     return callbacks
+
+
+def early_stopping(train_cfg: Any) -> list[Any]:
+    """The configured early stopping on validation, as a list of zero or one callback (also for tune)."""
+    import keras
+
+    stop = train_cfg.early_stopping
+    if stop is None:
+        return []
+    return [
+        keras.callbacks.EarlyStopping(
+            monitor=stop.monitor,
+            mode=stop.mode,
+            patience=stop.patience,
+            min_delta=stop.min_delta,
+            restore_best_weights=stop.restore_best_weights,
+        )
+    ]
 
 
 def _history_logger(path: Path) -> Any:
