@@ -80,6 +80,10 @@ class TrainConfig(Section):
         default_factory=EarlyStoppingConfig, description="Early stopping on validation; null turns it off."
     )
     tensorboard: bool = Field(True, description="Write TensorBoard logs into the run folder.")
+    distribute: Literal["none", "mirrored"] = Field(
+        "none",
+        description="mirrored: tf.distribute.MirroredStrategy over all visible GPUs (one replica on CPU).",
+    )
 
 
 class MinRecall(Section):

@@ -447,6 +447,10 @@ def _search(
     prepared = prepare(cfg)  # once: every trial reuses the same split and scaling
     log(f"data: {cfg.data.name}, {len(prepared.data.y)} rows, X {prepared.data.X.shape}")
     record.update(**prepared.fingerprints, tuner=cfg.tune.tuner, objective=cfg.tune.objective.metric)
+    from seqexp.distribute import describe
+
+    if line := describe(cfg.train):  # each trial's model is built under the strategy (same builder)
+        log(line)
     # keras-tuner prints its own notes to stdout; stdout is for the folder's path alone.
     with contextlib.redirect_stdout(sys.stderr):
         tuner = build_tuner(cfg, make_hypermodel(cfg, prepared), folder, resume=resuming)
