@@ -14,6 +14,7 @@ import csv
 import gc
 import hashlib
 import json
+import logging
 import os
 import sys
 import time
@@ -444,6 +445,9 @@ def _search(
     from seqexp.experiment import prepare
 
     tensorflow()
+    # A new model per trial retraces Keras' functions every time; TensorFlow's warning says so each
+    # trial, which is expected here and would drown the progress view.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     prepared = prepare(cfg)  # once: every trial reuses the same split and scaling
     log(f"data: {cfg.data.name}, {len(prepared.data.y)} rows, X {prepared.data.X.shape}")
     record.update(**prepared.fingerprints, tuner=cfg.tune.tuner, objective=cfg.tune.objective.metric)
