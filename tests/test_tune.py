@@ -286,3 +286,16 @@ def test_distributed_flags_are_checked() -> None:
     assert result.returncode == 2 and "--worker needs --chief-host HOST" in result.stderr
     result = run_cli("tune", str(CONFIGS / "tune_lstm.yaml"), "--chief", "--worker", "1")
     assert result.returncode == 2 and "exclude each other" in result.stderr
+
+
+def test_trials_that_keep_failing_stop_the_search_with_the_reason(tmp_path: Path) -> None:
+    from seqexp.tuning.search import run_tune
+
+    raw = _tune_cfg(max_trials=4, space={"balance.k_neighbors": {"int": [200, 300]}})
+    with pytest.raises(UserError, match="trials kept failing; the last error: .*k_neighbors"):
+        run_tune(validate_config(raw), runs_dir=tmp_path)
+    folder = next(tmp_path.glob("*-tune"))
+    assert json.loads((folder / "run.json").read_text())["status"] == "failed"
+    rows = _read_csv(folder / "trials.csv")
+    assert len(rows) == 3 and {r["status"] for r in rows} == {"failed"}  # keras-tuner stops after 3
+    assert all("smote needs more minority rows" in r["error"] for r in rows)

@@ -375,6 +375,8 @@ def _open_folder(
         raise UserError(
             f"{folder}: not a tune folder (made by '{previous.get('command')}'); --resume takes one"
         )
+    if previous.get("role") == "worker":
+        raise UserError(f"{folder}: a worker's folder holds no search state; resume the chief's folder")
     if previous.get("status") == "completed":
         raise UserError(f"{folder}: this search already completed; start a new one without --resume")
     stored_cfg = load_config(folder / runs.CONFIG)
@@ -482,6 +484,10 @@ def _search(
         except RuntimeError as exc:
             if "consecutive failures" not in str(exc):
                 raise
+            from seqexp.tuning.report import TRIALS, trial_rows, write_trials_csv
+
+            if role.writes_results:  # what was tried, and each trial's error, for the user to read
+                write_trials_csv(folder / TRIALS, trial_rows(cfg, tuner.oracle))
             last = str(exc).strip().splitlines()[-1]
             raise UserError(
                 f"the search stopped: {cfg.tune.tuner} trials kept failing; the last error: {last}"
