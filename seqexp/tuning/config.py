@@ -95,6 +95,11 @@ class TuneConfig(Section):
     executions_per_trial: int = Field(1, ge=1, le=100, description="Fits per trial (objective averaged).")
     top_k: int = Field(1, ge=0, le=100, description="Best trials retrained as ordinary run folders.")
     seed: int | None = Field(None, ge=0, description="Seed of the search; null uses the experiment seed.")
+    trials_per_process: int = Field(
+        10, ge=1, le=10_000,
+        description="Trials run by one child process before a fresh one takes over (TensorFlow keeps "
+        "memory from every model it trained; this bounds it).",
+    )  # fmt: skip
     space: dict[str, Distribution] = Field(
         min_length=1, description="Dotted config path -> distribution, e.g. model.dropout: {float: [0, 0.5]}."
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import gc
 import hashlib
 import json
 import logging
@@ -116,7 +115,11 @@ def search_hashes(cfg: ExperimentConfig) -> dict[str, str]:
     """One hash per part of the config that decides what the trials mean (``tune.top_k`` does not)."""
     data = cfg.model_dump(mode="json", by_alias=True)
     tune = data.pop("tune")
-    hashes = {f"tune.{key}": _digest(value) for key, value in tune.items() if key != "top_k"}
+    hashes = {
+        f"tune.{key}": _digest(value)
+        for key, value in tune.items()
+        if key not in ("top_k", "trials_per_process")
+    }
     hashes.update({key: _digest(value) for key, value in data.items() if key != "name"})
     return hashes
 
@@ -128,7 +131,7 @@ def _changed(old: dict[str, str], new: dict[str, str]) -> list[str]:
 # --------------------------------------------------------------------------- the hypermodel
 
 
-def _validation_scores_callback(X_val: np.ndarray, y_val: np.ndarray) -> Any:
+def validation_scores_callback(X_val: np.ndarray, y_val: np.ndarray) -> Any:
     """Adds val_f1 and val_mcc to each epoch's logs: each at the validation threshold maximising it."""
     import keras
     from sklearn.metrics import f1_score, matthews_corrcoef
@@ -149,66 +152,24 @@ def _validation_scores_callback(X_val: np.ndarray, y_val: np.ndarray) -> Any:
 
 
 def make_hypermodel(cfg: ExperimentConfig, prepared: Any) -> Any:
-    """A keras-tuner HyperModel whose values are config paths; data prepared once, reused by every trial."""
+    """A keras-tuner HyperModel whose hyperparameters are config paths.
+
+    keras-tuner calls ``build`` to learn the space (and for ``load_model``); trials themselves are
+    trained in a child process by ``trial_process.run_trial`` with the same config and builders.
+    """
     import keras_tuner as kt
 
-    from seqexp.balancing import balance
     from seqexp.models import build_keras_model
-    from seqexp.seeding import seed_everything
-    from seqexp.training import early_stopping
 
     space, base = cfg.tune.space, space_mod.base_raw(cfg)
 
-    def trial_config(hp: Any) -> ExperimentConfig:
-        values = space_mod.declare(hp, space, base)
-        if "tuner/epochs" in hp.values:  # Hyperband decides how long each trial trains
-            values["train.epochs"] = int(hp.values["tuner/epochs"])
-        return space_mod.trial_config(base, values, source="trial config")
-
     class ConfigHyperModel(kt.HyperModel):
         def build(self, hp: Any) -> Any:
-            trial_cfg = trial_config(hp)
-            seed_everything(cfg.seed)  # every trial starts from the same seed: only the values differ
+            values = space_mod.declare(hp, space, base)
+            trial_cfg = space_mod.trial_config(base, values, source="trial config")
             return build_keras_model(trial_cfg.model, trial_cfg.train, prepared.spec)
 
-        def fit(self, hp: Any, model: Any, *args: Any, callbacks: Any = None, **kwargs: Any) -> Any:
-            trial_cfg = trial_config(hp)
-            train, val = prepared.train, prepared.val
-            # Balancer and batch size may be searched, so the training split is balanced per trial.
-            balanced = balance(
-                trial_cfg.balance, train.X, train.y, train.mask, prepared.data.onehot_groups, seed=cfg.seed
-            )
-            # Validation scores first: later callbacks (early stopping, keras-tuner's best-epoch
-            # checkpoint) and the History then see val_f1 / val_mcc in the logs.
-            extra = [_validation_scores_callback(val.X, val.y), *early_stopping(trial_cfg.train)]
-            return model.fit(
-                balanced.X,
-                balanced.y.astype(np.float32),
-                validation_data=(val.X, val.y.astype(np.float32)),
-                epochs=kwargs.get("epochs", trial_cfg.train.epochs),
-                initial_epoch=kwargs.get("initial_epoch", 0),
-                batch_size=trial_cfg.train.batch_size,
-                class_weight=balanced.class_weight,
-                callbacks=[*extra, *(callbacks or [])],
-                shuffle=True,
-                verbose=0,
-            )
-
     return ConfigHyperModel()
-
-
-def best_epoch_metrics(histories: list[Any], objective: str, direction: str) -> dict[str, float]:
-    """Every metric at each execution's best epoch for the objective, averaged over executions."""
-    rows = []
-    for history in histories:
-        values = history.history
-        series = np.asarray(values[objective], dtype=float)
-        best = int(np.nanargmax(series) if direction == "max" else np.nanargmin(series))
-        rows.append({k: float(v[best]) for k, v in values.items()})
-    keys = set.intersection(*(set(r) for r in rows))
-    metrics = {k: float(np.mean([r[k] for r in rows])) for k in sorted(keys)}
-    metrics["epochs"] = float(np.mean([len(h.epoch) for h in histories]))
-    return metrics
 
 
 # --------------------------------------------------------------------------- the tuner
@@ -261,29 +222,87 @@ class TrialEvents:
 
 
 class _SeqexpTrials:
-    """Mixed in front of a keras-tuner tuner: timing, per-trial record, memory hygiene."""
+    """Mixed in front of a keras-tuner tuner: trials train in a recycled child process (memory stays
+    bounded), with timing and a per-trial record."""
 
     seqexp_events: TrialEvents
+    seqexp_pool: Any
+    seqexp_space: dict[str, Any]
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> dict[str, float]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        from seqexp.tuning.trial_process import run_trial
+
         started = time.perf_counter()
         self._seqexp_metrics: dict[str, float] = {}
-        histories = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
+        hp = trial.hyperparameters.values
+        values = space_mod.values_from(hp, self.seqexp_space)
+        if "tuner/epochs" in hp:  # Hyperband decides how long each trial trains
+            values["train.epochs"] = int(hp["tuner/epochs"])
+        previous = hp.get("tuner/trial_id")
         objective = self.oracle.objective  # type: ignore[attr-defined]
-        metrics = best_epoch_metrics(histories, objective.name, objective.direction)
+        try:
+            metrics = self.seqexp_pool.run(
+                run_trial,
+                values,
+                epochs=hp.get("tuner/epochs"),
+                initial_epoch=int(hp.get("tuner/initial_epoch", 0)),
+                load_weights=self._get_checkpoint_fname(previous) if previous else None,  # type: ignore[attr-defined]
+                checkpoint=self._get_checkpoint_fname(trial.trial_id),  # type: ignore[attr-defined]
+                executions=self.executions_per_trial,  # type: ignore[attr-defined]
+                objective=objective.name,
+                direction=objective.direction,
+            )
+        except BrokenProcessPool:
+            raise RuntimeError("the trial's process died (out of memory?)") from None
         metrics["seconds"] = time.perf_counter() - started
         self._seqexp_metrics = metrics
         return metrics  # the oracle stores every one (epochs and seconds too), also through gRPC
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)  # type: ignore[misc]
-        import keras
-
-        # Free this trial's model and graph so that memory stays flat across trials.
-        keras.backend.clear_session()
-        gc.collect()
         metrics = getattr(self, "_seqexp_metrics", {})
         self.seqexp_events.trial_ended(trial, self.tuner_id, metrics)  # type: ignore[attr-defined]
+
+
+class TrialPool:
+    """One child process at a time runs trials; a fresh one replaces it every ``trials_per_process``
+    trials, or after it died."""
+
+    def __init__(self, cfg: ExperimentConfig, prepared: Any):
+        self.cfg, self.prepared = cfg, prepared
+        self.executor: Any = None
+
+    def _start(self) -> Any:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from seqexp.tuning.trial_process import init_child
+
+        return ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),  # never fork a process running TensorFlow
+            initializer=init_child,
+            initargs=(self.cfg.model_dump(mode="json", by_alias=True), self.prepared),
+            max_tasks_per_child=self.cfg.tune.trials_per_process,
+        )
+
+    def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.executor is None:
+            self.executor = self._start()
+        try:
+            return self.executor.submit(fn, *args, **kwargs).result()
+        except BrokenProcessPool:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
 
 
 def trial_progress(console: Any) -> Any:
@@ -464,6 +483,8 @@ def _search(
     objective = cfg.tune.objective
     events = TrialEvents(folder, objective.metric, objective.best, total, log, progress)
     tuner.seqexp_events = events
+    tuner.seqexp_space = cfg.tune.space
+    tuner.seqexp_pool = pool = TrialPool(cfg, prepared)
     if role.kind == "chief":
         log(f"chief: serving trials on {role.address}; start workers with --worker ID --chief-host HOST")
     elif role.kind == "worker":
@@ -481,6 +502,11 @@ def _search(
             events.task = progress.add_task("trials", total=total, best="-")
         try:
             tuner.search(verbose=0)
+        except KeyboardInterrupt:
+            if pool.executor is not None:  # its child got the same Ctrl-C: do not wait for it
+                pool.executor.shutdown(wait=False, cancel_futures=True)
+                pool.executor = None
+            raise
         except RuntimeError as exc:
             if "consecutive failures" not in str(exc):
                 raise
@@ -492,6 +518,9 @@ def _search(
             raise UserError(
                 f"the search stopped: {cfg.tune.tuner} trials kept failing; the last error: {last}"
             ) from None
+        finally:
+            if pool.executor is not None:
+                pool.close()
     seconds = time.perf_counter() - started
     if not role.writes_results:
         record.finish("completed", trials_run=events.done, search_seconds=round(seconds, 3))
