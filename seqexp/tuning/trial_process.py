@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -24,6 +27,7 @@ _STATE: dict[str, Any] = {}
 
 def init_child(cfg_data: dict[str, Any], prepared: Any) -> None:
     """Runs once in each new child: quiet TensorFlow, keep the config and data for its trials."""
+    _exit_with_parent()
     from seqexp.backend import tensorflow
     from seqexp.config import validate_config
 
@@ -31,6 +35,19 @@ def init_child(cfg_data: dict[str, Any], prepared: Any) -> None:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     _STATE["cfg"] = validate_config(cfg_data, source="tune config")
     _STATE["prepared"] = prepared
+
+
+def _exit_with_parent() -> None:
+    """A killed search must not leave its trial process running: exit once the parent is gone."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def best_epoch_metrics(
