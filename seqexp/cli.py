@@ -193,14 +193,45 @@ def list_components(
         out.print(table)
 
 
-def _not_yet(verb: str) -> None:
-    raise UserError(f"'seqexp {verb}' is not yet available in this version")
+@app.command()
+def tune(
+    config: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Experiment YAML with a 'tune' section (optional with --resume).", show_default=False
+        ),
+    ] = None,
+    overrides: SetOpt = None,
+    runs_dir: RunsDirOpt = Path("runs"),
+    quiet: QuietOpt = False,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Continue the interrupted search in this tune folder.")
+    ] = None,
+    chief: Annotated[
+        bool, typer.Option("--chief", help="Serve the search to workers (keras-tuner chief).")
+    ] = False,
+    worker: Annotated[
+        str | None, typer.Option("--worker", metavar="ID", help="Run trials for the chief at --chief-host.")
+    ] = None,
+    chief_host: Annotated[
+        str | None, typer.Option("--chief-host", help="The chief's address (workers); the chief binds to it.")
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="The chief's gRPC port.")] = 8000,
+) -> None:
+    """Search hyperparameters with keras-tuner; the last line printed is the tune folder."""
+    from seqexp.config import load_config
 
+    if config is None and resume is None:
+        raise UserError("give a CONFIG with a tune section, or --resume FOLDER")
+    cfg = load_config(config, overrides or []) if config is not None else None
+    if cfg is None and overrides:
+        raise UserError("--set needs a CONFIG; to resume as it was, use --resume FOLDER alone")
+    from seqexp.tuning.search import run_tune, set_distributed_env, trial_progress
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def tune(ctx: typer.Context) -> None:
-    """Search hyperparameters with keras-tuner (not yet available)."""
-    _not_yet("tune")
+    set_distributed_env(chief=chief, worker=worker, chief_host=chief_host, port=port)
+    progress = trial_progress(err) if not quiet and err.is_terminal else None
+    result = run_tune(cfg, runs_dir=runs_dir, resume=resume, say=_say(quiet), progress=progress)
+    out.print(str(result.folder), soft_wrap=True)
 
 
 RunArg = Annotated[Path, typer.Argument(help="A completed run folder.", show_default=False)]

@@ -186,6 +186,8 @@ def _run(
     fit_val = FitData(val.X, val.y)
     estimator = build_estimator(cfg.model, cfg.train, spec, seed=cfg.seed)
     log(f"model: {cfg.model.name}; training up to {cfg.train.epochs} epochs")
+    if estimator.kind == "keras" and (line := _distribute_line(cfg)):
+        log(line)
     callbacks = []
     if estimator.keras_callbacks:
         from seqexp.training import make_callbacks
@@ -222,6 +224,12 @@ def _run(
         threshold=metrics["threshold"],
     )
     return metrics
+
+
+def _distribute_line(cfg: ExperimentConfig) -> str | None:
+    from seqexp.distribute import describe
+
+    return describe(cfg.train)
 
 
 def _score(
