@@ -222,6 +222,10 @@ class ExperimentConfig(Section):
     model: ModelConfig = Field(default_factory=lambda: MODELS.get("lstm").config_class())
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
+    tracking: Literal["none", "mlflow"] = Field(
+        "none",
+        description="mlflow: also log params, metrics and the run folder to MLflow (the mlflow extra).",
+    )
     tune: TuneConfig | None = Field(
         None, description="Hyperparameter search for `seqexp tune` (docs/tune.md)."
     )

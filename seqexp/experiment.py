@@ -104,8 +104,13 @@ def train_experiment(
     say: Say = lambda _: None,
     progress: Any | None = None,
     command: str = "train",
+    on_end: Callable[[Path], None] | None = None,
 ) -> TrainResult:
-    """Run the whole experiment into a new run folder; the folder's ``run.json`` says how it ended."""
+    """Run the whole experiment into a new run folder; the folder's ``run.json`` says how it ended.
+
+    ``on_end(run_dir)`` is called once the folder is final, whether the run completed, failed or was
+    interrupted (MLflow tracking uses it).
+    """
     run_dir = runs.create_run_dir(runs_dir, cfg.name)
     runs.write_text(run_dir / runs.CONFIG, to_yaml(cfg))
     record = runs.RunRecord(run_dir, name=cfg.name, seed=cfg.seed, command=command)
@@ -130,6 +135,9 @@ def train_experiment(
         _keep_partial_history(run_dir)
         record.finish("failed", error=f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        if on_end is not None:
+            on_end(run_dir)
     return TrainResult(run_dir, metrics)
 
 
