@@ -1,3 +1,4 @@
 from seqexp.cli import main
 
-main()
+if __name__ == "__main__":  # trials run in spawned processes, which import this module again
+    main()

@@ -34,6 +34,12 @@ TrustRunOpt = Annotated[
     typer.Option("--trust-run", help="Load pickled models from the run folder (runs code: trusted only)."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run folder's path.")]
+MlflowOpt = Annotated[
+    bool,
+    typer.Option(
+        "--mlflow", help="Also log the run to MLflow (MLFLOW_TRACKING_URI, else ./mlruns by the runs dir)."
+    ),
+]
 
 
 def _say(quiet: bool):
@@ -42,6 +48,18 @@ def _say(quiet: bool):
             err.print(f"[dim]{message}[/dim]")
 
     return say
+
+
+def _tracker(enabled: bool, runs_dir: Path, quiet: bool):
+    """The MLflow tracker when asked for (a UserError now, before training, if MLflow is missing)."""
+    from seqexp.tracking import tracker_for
+
+    def warn(message: str) -> None:
+        from rich.markup import escape
+
+        err.print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True, highlight=False)
+
+    return tracker_for(enabled, runs_dir, say=_say(quiet), warn=warn)
 
 
 @app.command()
@@ -71,15 +89,19 @@ def train(
         int | None,
         typer.Option("--seeds", min=1, help="Train N seeds on one split; mean +- std (overrides repeats)."),
     ] = None,
+    mlflow: MlflowOpt = False,
 ) -> None:
     """Train one experiment (or its seeds / folds); the last line printed is its run folder."""
     from seqexp.config import load_config
 
     cfg = load_config(config, overrides or [])
+    if mlflow:  # recorded in the run's config.yaml like any setting
+        cfg = cfg.model_copy(update={"tracking": "mlflow"})
+    track = _tracker(cfg.tracking == "mlflow", runs_dir, quiet)
     from seqexp.groups import needs_group
 
     if needs_group(cfg, seeds):
-        _train_group(cfg, seeds, runs_dir, quiet)
+        _train_group(cfg, seeds, runs_dir, quiet, track)
         return
     from seqexp.experiment import train_experiment
     from seqexp.report import metrics_table
@@ -92,7 +114,7 @@ def train(
         progress = progress_display(out)
     _signals_as_ctrl_c()
     try:
-        result = train_experiment(cfg, runs_dir=runs_dir, say=_say(quiet), progress=progress)
+        result = train_experiment(cfg, runs_dir=runs_dir, say=_say(quiet), progress=progress, on_end=track)
     except RunInterrupted as stop:
         err.print(f"interrupted: {stop.run_dir} keeps its config, history so far and best checkpoint")
         raise typer.Exit(130) from None
@@ -101,7 +123,7 @@ def train(
     out.print(str(result.run_dir), soft_wrap=True)
 
 
-def _train_group(cfg, seeds: int | None, runs_dir: Path, quiet: bool) -> None:
+def _train_group(cfg, seeds: int | None, runs_dir: Path, quiet: bool, track) -> None:
     from seqexp.groups import group_title, train_planned_group
     from seqexp.summary import spread_table
 
@@ -110,7 +132,9 @@ def _train_group(cfg, seeds: int | None, runs_dir: Path, quiet: bool) -> None:
         from seqexp.training import progress_display
 
         progress = lambda: progress_display(out)  # noqa: E731  (a fresh bar per child run)
-    result = train_planned_group(cfg, seeds=seeds, runs_dir=runs_dir, say=_say(quiet), progress=progress)
+    result = train_planned_group(
+        cfg, seeds=seeds, runs_dir=runs_dir, say=_say(quiet), progress=progress, on_end=track
+    )
     if not quiet:
         out.print(spread_table(result.summary, group_title(result.summary)))
     out.print(str(result.run_dir), soft_wrap=True)
@@ -169,14 +193,45 @@ def list_components(
         out.print(table)
 
 
-def _not_yet(verb: str) -> None:
-    raise UserError(f"'seqexp {verb}' is not yet available in this version")
+@app.command()
+def tune(
+    config: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Experiment YAML with a 'tune' section (optional with --resume).", show_default=False
+        ),
+    ] = None,
+    overrides: SetOpt = None,
+    runs_dir: RunsDirOpt = Path("runs"),
+    quiet: QuietOpt = False,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Continue the interrupted search in this tune folder.")
+    ] = None,
+    chief: Annotated[
+        bool, typer.Option("--chief", help="Serve the search to workers (keras-tuner chief).")
+    ] = False,
+    worker: Annotated[
+        str | None, typer.Option("--worker", metavar="ID", help="Run trials for the chief at --chief-host.")
+    ] = None,
+    chief_host: Annotated[
+        str | None, typer.Option("--chief-host", help="The chief's address (workers); the chief binds to it.")
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="The chief's gRPC port.")] = 8000,
+) -> None:
+    """Search hyperparameters with keras-tuner; the last line printed is the tune folder."""
+    from seqexp.config import load_config
 
+    if config is None and resume is None:
+        raise UserError("give a CONFIG with a tune section, or --resume FOLDER")
+    cfg = load_config(config, overrides or []) if config is not None else None
+    if cfg is None and overrides:
+        raise UserError("--set needs a CONFIG; to resume as it was, use --resume FOLDER alone")
+    from seqexp.tuning.search import run_tune, set_distributed_env, trial_progress
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def tune(ctx: typer.Context) -> None:
-    """Search hyperparameters with keras-tuner (not yet available)."""
-    _not_yet("tune")
+    set_distributed_env(chief=chief, worker=worker, chief_host=chief_host, port=port)
+    progress = trial_progress(err) if not quiet and err.is_terminal else None
+    result = run_tune(cfg, runs_dir=runs_dir, resume=resume, say=_say(quiet), progress=progress)
+    out.print(str(result.folder), soft_wrap=True)
 
 
 RunArg = Annotated[Path, typer.Argument(help="A completed run folder.", show_default=False)]
@@ -240,10 +295,12 @@ def ensemble(
     name: Annotated[str | None, typer.Option("--name", help="Run name (default ensemble-METHOD).")] = None,
     runs_dir: RunsDirOpt = Path("runs"),
     quiet: QuietOpt = False,
+    mlflow: MlflowOpt = False,
 ) -> None:
     """Combine saved runs into one model; the last line printed is its run folder."""
     from seqexp.ensemble import build_ensemble, ensemble_table, parse_weights, tune_members
 
+    track = _tracker(mlflow, runs_dir, quiet)
     paths = list(members or [])
     if from_tune is not None:
         paths += tune_members(from_tune, top, objective)
@@ -258,6 +315,8 @@ def ensemble(
         name=name,
         runs_dir=runs_dir,
     )
+    if track is not None:
+        track(result.run_dir)
     if not quiet:
         out.print(ensemble_table(result.metrics))
     out.print(str(result.run_dir), soft_wrap=True)
@@ -332,7 +391,9 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True, markup=True, highlight=False)
+        from rich.markup import escape  # a message may hold brackets: "pip install 'seqexp[mlflow]'"
+
+        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", soft_wrap=True, highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -21,6 +21,7 @@ from seqexp import components  # noqa: F401  (fills the registries)
 from seqexp.errors import ConfigError
 from seqexp.registry import BALANCERS, DATA_SOURCES, MODELS, Registry
 from seqexp.schema import Section
+from seqexp.tuning.config import TuneConfig
 
 
 def _component_union(registry: Registry) -> Any:
@@ -127,6 +128,10 @@ class TrainConfig(Section):
     reduce_lr: ReduceLRConfig | None = Field(
         None, description="ReduceLROnPlateau settings; null (default) keeps the learning rate fixed."
     )
+    distribute: Literal["none", "mirrored"] = Field(
+        "none",
+        description="mirrored: tf.distribute.MirroredStrategy over all visible GPUs (one replica on CPU).",
+    )
 
 
 class MinRecall(Section):
@@ -217,6 +222,13 @@ class ExperimentConfig(Section):
     model: ModelConfig = Field(default_factory=lambda: MODELS.get("lstm").config_class())
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
+    tracking: Literal["none", "mlflow"] = Field(
+        "none",
+        description="mlflow: also log params, metrics and the run folder to MLflow (the mlflow extra).",
+    )
+    tune: TuneConfig | None = Field(
+        None, description="Hyperparameter search for `seqexp tune` (docs/tune.md)."
+    )
 
 
 # --------------------------------------------------------------------------- loading
@@ -350,7 +362,7 @@ def validate_config(
 ) -> ExperimentConfig:
     """Validate a raw mapping; relative paths resolve against ``config_dir``."""
     try:
-        return ExperimentConfig.model_validate(
+        cfg = ExperimentConfig.model_validate(
             raw, context={"config_dir": str(config_dir) if config_dir else None}
         )
     except ValidationError as exc:
@@ -363,11 +375,19 @@ def validate_config(
             if message not in problems:
                 problems.append(message)
         raise ConfigError(source, problems) from None
+    if cfg.tune is not None:  # space keys must be config paths; checked against the whole schema
+        from seqexp.tuning.space import space_problems
+
+        if problems := space_problems(cfg):
+            raise ConfigError(source, problems)
+    return cfg
 
 
 def to_yaml(config: ExperimentConfig) -> str:
     """The resolved config as YAML, in schema order; loads back to an equal config."""
-    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    exclude = {"tune"} if config.tune is None else None  # train configs stay free of an empty section
+    data = config.model_dump(mode="json", by_alias=True, exclude=exclude)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 # --------------------------------------------------------------------------- error messages

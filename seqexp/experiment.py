@@ -108,8 +108,13 @@ def train_experiment(
     say: Say = lambda _: None,
     progress: Any | None = None,
     command: str = "train",
+    on_end: Callable[[Path], None] | None = None,
 ) -> TrainResult:
-    """Run the whole experiment into a new run folder; the folder's ``run.json`` says how it ended."""
+    """Run the whole experiment into a new run folder; the folder's ``run.json`` says how it ended.
+
+    ``on_end(run_dir)`` is called once the folder is final, whether the run completed, failed or was
+    interrupted (MLflow tracking uses it).
+    """
     run_dir = runs.create_run_dir(runs_dir, cfg.name)
     runs.write_text(run_dir / runs.CONFIG, to_yaml(cfg))
     record = runs.RunRecord(run_dir, name=cfg.name, seed=cfg.seed, command=command)
@@ -134,6 +139,9 @@ def train_experiment(
         _keep_partial_history(run_dir)
         record.finish("failed", error=f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        if on_end is not None:
+            on_end(run_dir)
     return TrainResult(run_dir, metrics)
 
 
@@ -187,6 +195,8 @@ def _run(
     fit_val = FitData(val.X, val.y)
     estimator = build_estimator(cfg.model, cfg.train, spec, seed=cfg.seed)
     log(f"model: {cfg.model.name}; training up to {cfg.train.epochs} epochs")
+    if estimator.kind == "keras" and (line := _distribute_line(cfg)):
+        log(line)
     callbacks = []
     if estimator.keras_callbacks:
         from seqexp.training import make_callbacks
@@ -230,6 +240,12 @@ def _run(
         threshold=metrics["threshold"],
     )
     return metrics
+
+
+def _distribute_line(cfg: ExperimentConfig) -> str | None:
+    from seqexp.distribute import describe
+
+    return describe(cfg.train)
 
 
 def _score(

@@ -38,11 +38,13 @@ def train_group(
     say: Say = lambda _: None,
     progress: Callable[[], Any] | None = None,
     same_split: bool,
+    on_end: Callable[[Path], None] | None = None,
 ) -> GroupResult:
     """Train each ``(label, config)`` variant as a child run of one new parent folder.
 
     ``same_split``: the children must share the split fingerprint (repeats); otherwise only the
-    data fingerprint (folds). ``progress`` makes a fresh progress display per child.
+    data fingerprint (folds). ``progress`` makes a fresh progress display per child. ``on_end(parent)``
+    is called once the parent folder is final, however the group ended.
     """
     parent = runs.create_run_dir(runs_dir, cfg.name)
     runs.write_text(parent / runs.CONFIG, to_yaml(cfg))
@@ -76,12 +78,20 @@ def train_group(
         runs.write_json(parent / runs.METRICS, summary)
     except KeyboardInterrupt:
         record.finish("interrupted", error="interrupted by the user")
+        _ended(parent, on_end)
         raise
     except Exception as exc:
         record.finish("failed", error=f"{kind} child {len(children) + 1}: {exc}")
+        _ended(parent, on_end)
         raise
     record.finish("completed", **fingerprints)
+    _ended(parent, on_end)
     return GroupResult(parent, children, summary)
+
+
+def _ended(parent: Path, on_end: Callable[[Path], None] | None) -> None:
+    if on_end is not None:
+        on_end(parent)
 
 
 def _shared_fingerprints(children: list[Path], same_split: bool) -> dict[str, str]:
@@ -118,6 +128,7 @@ def train_planned_group(
     runs_dir: Path,
     say: Say = lambda _: None,
     progress: Callable[[], Any] | None = None,
+    on_end: Callable[[Path], None] | None = None,
 ) -> GroupResult:
     """Cross-validation when the split asks for it, else ``seeds`` (or ``repeats``) seeds."""
     if cfg.split.method == "kfold" and cfg.split.fold is None:
@@ -125,10 +136,12 @@ def train_planned_group(
             raise UserError("repeats/--seeds with split.method: kfold is not supported; use one of them")
         from seqexp.kfold import train_kfold
 
-        return train_kfold(cfg, runs_dir=runs_dir, say=say, progress=progress)
+        return train_kfold(cfg, runs_dir=runs_dir, say=say, progress=progress, on_end=on_end)
     from seqexp.repeats import train_repeats
 
-    return train_repeats(cfg, seeds or cfg.repeats, runs_dir=runs_dir, say=say, progress=progress)
+    return train_repeats(
+        cfg, seeds or cfg.repeats, runs_dir=runs_dir, say=say, progress=progress, on_end=on_end
+    )
 
 
 def group_title(summary: dict[str, Any]) -> str:

@@ -73,6 +73,7 @@ def train_kfold(
     runs_dir: Path,
     say: Say = lambda _: None,
     progress: Callable[[], Any] | None = None,
+    on_end: Callable[[Path], None] | None = None,
 ) -> GroupResult:
     """Train one model per fold into one parent run folder; write per-fold metrics and the spread."""
     return train_group(
@@ -83,5 +84,6 @@ def train_kfold(
         runs_dir=runs_dir,
         say=say,
         progress=progress,
+        on_end=on_end,
         same_split=False,
     )

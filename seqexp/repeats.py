@@ -48,6 +48,7 @@ def train_repeats(
     runs_dir: Path,
     say: Say = lambda _: None,
     progress: Callable[[], Any] | None = None,
+    on_end: Callable[[Path], None] | None = None,
 ) -> GroupResult:
     """Train ``count`` seeds of ``cfg`` into one parent run folder (``repeats`` in the config)."""
     if cfg.split.method == "kfold" and cfg.split.fold is None:
@@ -61,5 +62,6 @@ def train_repeats(
         runs_dir=runs_dir,
         say=say,
         progress=progress,
+        on_end=on_end,
         same_split=True,
     )

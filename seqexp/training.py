@@ -14,7 +14,25 @@ HEADLINE = ("loss", "val_loss", "val_pr_auc", "val_auc")
 
 
 def make_callbacks(train_cfg: Any, run_dir: Path, progress: Any | None) -> list[Any]:
-    """Early stopping and learning-rate reduction on validation, TensorBoard logs, history, progress."""
+    """The fit callbacks, TensorBoard logs, per-epoch history, best checkpoint and progress."""
+    import keras
+
+    callbacks = fit_callbacks(train_cfg)
+    if train_cfg.tensorboard:
+        # profile_batch=0: no profiler trace, which costs seconds per run on CPU.
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), profile_batch=0))
+    callbacks.append(_history_logger(run_dir / runs.HISTORY_PARTIAL))
+    stop = train_cfg.early_stopping
+    monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
+    callbacks.append(_best_checkpoint(run_dir / runs.CHECKPOINT, monitor, mode))
+    if progress is not None:
+        callbacks.append(_progress_callback(progress, train_cfg.epochs))
+    return callbacks
+
+
+def fit_callbacks(train_cfg: Any) -> list[Any]:
+    """Callbacks that change how a fit goes (also used by tune's trials): early stopping on validation
+    and, when configured, ReduceLROnPlateau."""
     import keras
 
     callbacks: list[Any] = []
@@ -29,7 +47,7 @@ def make_callbacks(train_cfg: Any, run_dir: Path, progress: Any | None) -> list[
                 restore_best_weights=stop.restore_best_weights,
             )
         )
-    plateau = getattr(train_cfg, "reduce_lr", None)
+    plateau = train_cfg.reduce_lr
     if plateau is not None:
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
@@ -40,14 +58,6 @@ def make_callbacks(train_cfg: Any, run_dir: Path, progress: Any | None) -> list[
                 min_lr=plateau.min_lr,
             )
         )
-    if train_cfg.tensorboard:
-        # profile_batch=0: no profiler trace, which costs seconds per run on CPU.
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), profile_batch=0))
-    callbacks.append(_history_logger(run_dir / runs.HISTORY_PARTIAL))
-    monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
-    callbacks.append(_best_checkpoint(run_dir / runs.CHECKPOINT, monitor, mode))
-    if progress is not None:
-        callbacks.append(_progress_callback(progress, train_cfg.epochs))
     return callbacks
 
 

@@ -103,8 +103,3 @@ def test_a_data_problem_marks_the_run_failed(tmp_path: Path) -> None:
     run = json.loads((run_dir / "run.json").read_text())
     assert run["status"] == "failed" and "k_neighbors" in run["error"]
     assert not (run_dir / "metrics.json").exists()
-
-
-def test_later_verbs_say_not_yet_available() -> None:
-    result = run_cli("tune", "configs/tiny.yaml")
-    assert result.returncode == 2 and "not yet available" in result.stderr

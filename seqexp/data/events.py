@@ -10,6 +10,7 @@ and every duplicate row is counted in ``Dataset.report``, never dropped silently
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -22,9 +23,11 @@ from seqexp.data.readers import (
     as_label,
     check_two_classes,
     learn_levels,
+    numeric_values,
     parse_times,
     read_frame,
     require_columns,
+    shown,
 )
 from seqexp.data.sequences import DERIVED, build_sequences
 from seqexp.data.table import FileOptions, Scalar
@@ -122,22 +125,19 @@ def _read_log(
     if events[cfg.id].isna().any():
         raise DataError(f"data.id: column '{cfg.id}' has {int(events[cfg.id].isna().sum())} empty id(s)")
     times = parse_times(events[cfg.time], cfg.time_format, column=f"data.time '{cfg.time}'", path=cfg.path)
-    events = events.assign(**{cfg.time: times})
-    return events.reset_index(drop=True)
+    return events.assign(**{cfg.time: times})  # the index keeps each row's place in the file, for messages
 
 
 def _numeric(events: pd.DataFrame, columns: list[str], log1p: list[str], path: str) -> pd.DataFrame:
     out = {}
     for column in columns:
-        values = pd.to_numeric(events[column], errors="coerce")
-        if (values.isna() & events[column].notna()).any():
-            sample = events[column][values.isna() & events[column].notna()].iloc[0]
-            raise DataError(
-                f"data.numeric: column '{column}' holds text such as {sample!r}; list it under categorical"
-            )
+        values = numeric_values(events[column], where="data.numeric", column=column, path=path)
         if column in log1p:
             if (values < 0).any():
-                raise DataError(f"data.log1p: column '{column}' has negative values; log(1 + x) needs x >= 0")
+                raise DataError(
+                    f"data.log1p: column '{column}' of {Path(path).name} has {int((values < 0).sum())} "
+                    "negative value(s); log(1 + x) needs x >= 0"
+                )
             values = np.log1p(values)
         out[column] = values.astype(np.float64)
     return events.assign(**out)
@@ -159,7 +159,7 @@ def _file_labels(cfg: EventsConfig, ids: np.ndarray, report: dict[str, Any], not
     require_columns(table, [id_col, spec.column], where="data.labels", path=spec.path)
     if table[id_col].duplicated().any():
         sample = table.loc[table[id_col].duplicated(), id_col].iloc[0]
-        raise DataError(f"data.labels: id {sample!r} has more than one label in {spec.path}")
+        raise DataError(f"data.labels: id {shown(sample)} has more than one label in {spec.path}")
     label_ids, log_ids = _same_id_type(table[id_col], pd.Series(ids))
     values = as_label(table[spec.column], spec.positive, column=f"data.labels.column '{spec.column}'",
                       path=spec.path)  # fmt: skip
@@ -167,8 +167,9 @@ def _file_labels(cfg: EventsConfig, ids: np.ndarray, report: dict[str, Any], not
     matched = int(pd.Series(label_ids).isin(log_ids).sum())
     if matched == 0:
         raise DataError(
-            f"data.labels: none of the {len(table)} ids in {spec.path} (e.g. {label_ids.iloc[0]!r}) is a "
-            f"customer of the event log (e.g. {log_ids.iloc[0]!r}); check data.labels.id and data.id"
+            f"data.labels: none of the {len(table)} ids in {spec.path} (e.g. {shown(label_ids.iloc[0])}) "
+            f"is a customer of the event log (e.g. {shown(log_ids.iloc[0])}); check data.labels.id and "
+            "data.id"
         )
     report["labels_without_events"] = len(table) - matched
     if report["labels_without_events"]:
@@ -289,7 +290,9 @@ def build_events(
         if not keep.all():
             notes.append(f"{int((~keep).sum())} customer(s) with events but no label left out")
         y = y[keep].astype(np.int64)
-        check_two_classes(y, column="data.labels")
+        check_two_classes(
+            y, column="data.labels", path=cfg.labels.path if isinstance(cfg.labels, FileLabels) else cfg.path
+        )
         report["positive_rate"] = round(float(y.mean()), 4)
     else:
         y = np.full(len(seq.ids), -1, dtype=np.int64)
@@ -297,9 +300,18 @@ def build_events(
     X, names, mask, groups = _assemble(seq, schema["output"])
     X, mask, ids = X[keep], None if mask is None else mask[keep], seq.ids[keep]
     report["customers"] = len(ids)
-    report["customers_shorter_than_sequence"] = int(
-        (seq.events_per_customer[keep] < schema["sequence_length"]).sum()
-    )
+    length = schema["sequence_length"]
+    report["customers_shorter_than_sequence"] = int((seq.events_per_customer[keep] < length).sum())
+    excess = np.maximum(seq.events_per_customer[keep] - length, 0)
+    report["customers_truncated"] = int((excess > 0).sum())
+    report["events_truncated"] = int(excess.sum())
+    if excess.any():
+        notes.append(
+            f"{report['customers_truncated']} customer(s) have more than {length} events (at most "
+            f"{int(seq.events_per_customer[keep].max())}): only their last {length} are in the sequence, "
+            f"{report['events_truncated']} older event(s) left out"
+            + ("" if schema["output"] == "sequence" else " (the aggregates count every event)")
+        )
     report["unseen_levels"] = unseen
     if unseen:
         notes.append(f"category levels not seen in training (encoded as all zeros): {unseen}")

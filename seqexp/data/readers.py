@@ -19,6 +19,18 @@ MISSING_LEVEL = "(missing)"
 """The level a missing categorical value becomes: missing is information, not an error."""
 
 
+def shown(value: Any) -> str:
+    """A cell value as a message shows it: ``7`` or ``'abc'``, never ``np.int64(7)``."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def data_row(values: pd.Series, position: int) -> int:
+    """The 1-based data row (line after the header) of ``values``' element at ``position``: the index
+    a reader gave the frame survives row drops (duplicates), so it still points into the file."""
+    label = values.index[position]
+    return int(label) + 1 if isinstance(label, int | np.integer) else position + 1
+
+
 def read_frame(
     path: str | Path,
     *,
@@ -80,7 +92,7 @@ def parse_times(values: pd.Series, fmt: str | None, *, column: str, path: str | 
     if values.isna().any():
         raise DataError(
             f"{column}: {int(values.isna().sum())} empty timestamp(s) in {Path(path).name} "
-            f"(first at row {int(np.flatnonzero(values.isna().to_numpy())[0])})"
+            f"(first at data row {data_row(values, int(np.flatnonzero(values.isna().to_numpy())[0]))})"
         )
     text = values.astype(str).str.strip()
     parsed = pd.to_datetime(text, format=fmt, errors="coerce")
@@ -111,13 +123,60 @@ def as_label(values: pd.Series, positive: Any, *, column: str, path: str | Path)
     return np.where(present, hit.astype(np.float64), np.nan)
 
 
-def check_two_classes(y: np.ndarray, *, column: str) -> None:
+def check_two_classes(y: np.ndarray, *, column: str, path: str | Path | None = None) -> None:
     classes = np.unique(y)
     if len(classes) < 2:
+        where = f" in {Path(path).name}" if path is not None else ""
         raise DataError(
-            f"{column}: every labelled row has class {int(classes[0]) if len(classes) else '?'}; "
-            "a classifier needs both positives and negatives (check data.positive and the file)"
+            f"{column}: every labelled row has class {int(classes[0]) if len(classes) else '?'} "
+            f"({len(y)} row(s){where}); a classifier needs both positives and negatives (check "
+            "data.positive and the file)"
         )
+
+
+def numeric_values(values: pd.Series, *, where: str, column: str, path: str | Path) -> pd.Series:
+    """A numeric column as float64, missing values left NaN (imputed later with training statistics).
+
+    Text in it, or an infinite value, is an error naming the file, column, count and first row:
+    text means the column is not numeric (or the file is dirty); infinity usually is a division by
+    zero upstream, and filling it like a missing value would hide that.
+    """
+    numbers = pd.to_numeric(values, errors="coerce")
+    text = (numbers.isna() & values.notna()).to_numpy()
+    name = Path(path).name
+    if text.any():
+        first = int(np.flatnonzero(text)[0])
+        raise DataError(
+            f"{where}: column '{column}' of {name} holds text such as {shown(values.iloc[first])} "
+            f"({int(text.sum())} of {len(values)} values, first at data row {data_row(values, first)}); "
+            "clean the file, "
+            "or list the column under categorical"
+        )
+    numbers = numbers.astype(np.float64)
+    infinite = np.isinf(numbers.to_numpy())
+    if infinite.any():
+        first = int(np.flatnonzero(infinite)[0])
+        raise DataError(
+            f"{where}: column '{column}' of {name} holds {int(infinite.sum())} infinite value(s) "
+            f"(first at data row {data_row(values, first)}: {numbers.iloc[first]}); infinity usually comes "
+            "from a division by zero upstream: fix it there, or leave the cell empty to have it imputed"
+        )
+    return numbers
+
+
+def mostly_numbers(values: pd.Series, share: float = 0.9) -> Any | None:
+    """For a text column whose values are nearly all numbers: a value that is not one, else ``None``.
+
+    Such a column is a numeric column with a few bad cells ('n/a ', '1,200', '?'); typed as
+    categorical it would become one one-hot level per distinct number.
+    """
+    present = values.dropna()
+    if present.empty or pd.api.types.is_numeric_dtype(values):
+        return None
+    numbers = pd.to_numeric(present, errors="coerce")
+    if numbers.notna().mean() < share:
+        return None
+    return present[numbers.isna()].iloc[0]
 
 
 def categorical_codes(values: pd.Series, levels: list[str]) -> tuple[np.ndarray, int]:

@@ -8,6 +8,7 @@ level never seen in training becomes all zeros (counted in the report), never a 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -20,9 +21,12 @@ from seqexp.data.readers import (
     categorical_codes,
     check_two_classes,
     learn_levels,
+    mostly_numbers,
+    numeric_values,
     onehot,
     read_frame,
     require_columns,
+    shown,
 )
 from seqexp.errors import DataError
 from seqexp.registry import DATA_SOURCES
@@ -76,6 +80,13 @@ def _detect(frame: pd.DataFrame, cfg: TableConfig, taken: set[str]) -> tuple[lis
         is_number = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(
             frame[column]
         )
+        stray = None if is_number else mostly_numbers(frame[column])
+        if stray is not None:
+            raise DataError(
+                f"data: column '{column}' of {Path(cfg.path).name} is numbers except for values such as "
+                f"{shown(stray)}; clean the file (empty cells are imputed), or name the column under "
+                "data.categorical (levels) or data.drop"
+            )
         (numeric if is_number else categorical).append(column)
     return numeric, categorical
 
@@ -88,14 +99,7 @@ def encode_table(
     require_columns(frame, [*numeric, *levels], where=f"{what}.numeric/categorical", path=path)
     blocks, names, groups, unseen = [], list(numeric), [], {}
     for column in numeric:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = values.isna() & frame[column].notna()
-        if bad.any():
-            sample = frame[column][bad].iloc[0]
-            raise DataError(
-                f"{what}.numeric: column '{column}' holds text such as {sample!r}; list it under "
-                "categorical, or clean the file"
-            )
+        values = numeric_values(frame[column], where=f"{what}.numeric", column=column, path=path)
         blocks.append(values.to_numpy(dtype=np.float32)[:, None])
     offset = len(numeric)
     for column, column_levels in levels.items():
@@ -140,13 +144,14 @@ def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labe
             "categorical": {c: learn_levels(frame[c]) for c in categorical},
             "impute": cfg.impute,
         }
+    report: dict[str, Any] = {}
+    if schema.get("id"):
+        frame = _one_row_per_id(frame, schema["id"], cfg.path, report, notes)
     X, names, groups, unseen = encode_table(frame, schema, path=cfg.path)
 
     n_rows = len(frame)
     ids = frame[schema["id"]].to_numpy() if schema.get("id") else np.arange(n_rows)
-    if schema.get("id") and not pd.Series(ids).is_unique:
-        raise DataError(f"data.id: column '{schema['id']}' repeats ids; a table needs one row per customer")
-    report: dict[str, Any] = {"rows": n_rows, "features": len(names)}
+    report.update(rows=n_rows, features=len(names))
     if labelled:
         require_columns(frame, [schema["target"]], where="data.target", path=cfg.path)
         y = as_label(frame[schema["target"]], schema["positive"], column=f"data.target '{schema['target']}'",
@@ -156,7 +161,7 @@ def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labe
             notes.append(f"{int((~has_label).sum())} row(s) without a target value left out")
         report["rows_without_target"] = int((~has_label).sum())
         X, ids, y = X[has_label], ids[has_label], y[has_label].astype(np.int64)
-        check_two_classes(y, column=f"data.target '{schema['target']}'")
+        check_two_classes(y, column=f"data.target '{schema['target']}'", path=cfg.path)
         report["positive_rate"] = round(float(y.mean()), 4)
     else:
         y = np.full(n_rows, -1, dtype=np.int64)
@@ -167,3 +172,29 @@ def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labe
         notes.append(f"category levels not seen in training (encoded as all zeros): {unseen}")
     report.update(missing_values=missing, unseen_levels=unseen, notes=notes)
     return Dataset(X=X, y=y, ids=ids, feature_names=names, onehot_groups=groups, report=report, schema=schema)
+
+
+def _one_row_per_id(
+    frame: pd.DataFrame, id_col: str, path: str, report: dict, notes: list[str]
+) -> pd.DataFrame:
+    """Exact duplicate rows of one customer are dropped (and counted); two different rows with the
+    same id are an error: which one is the customer is not the runner's guess to make."""
+    require_columns(frame, [id_col], where="data.id", path=path)
+    empty = int(frame[id_col].isna().sum())
+    if empty:
+        raise DataError(f"data.id: column '{id_col}' of {Path(path).name} has {empty} empty id(s)")
+    exact = frame.duplicated()
+    report["duplicate_rows"] = int(exact.sum())
+    if exact.any():
+        notes.append(f"{int(exact.sum())} exact duplicate row(s) dropped (same {id_col} and values)")
+        frame = frame[~exact]  # the index keeps each row's place in the file, for messages
+    repeated = frame[id_col].duplicated(keep=False)
+    if repeated.any():
+        sample = frame.loc[repeated, id_col].iloc[0]
+        rows = [int(i) + 1 for i in frame.index[(frame[id_col] == sample).to_numpy()][:2]]
+        raise DataError(
+            f"data.id: {int(frame.loc[repeated, id_col].nunique())} id(s) of column '{id_col}' appear on "
+            f"more than one row of {Path(path).name} with different values (e.g. {shown(sample)} on data "
+            f"rows {rows[0]} and {rows[1]}); a table needs one row per customer: remove or merge them"
+        )
+    return frame

@@ -12,9 +12,11 @@ from seqexp.registry import MODELS
 
 def build_keras_model(model_cfg: Any, train_cfg: Any, spec: InputSpec) -> Any:
     """The registered architecture, compiled with the training settings (also used by the tuner)."""
+    from seqexp.distribute import scope
     from seqexp.models.keras_estimator import compile_model
 
-    return compile_model(MODELS.get(model_cfg.name).builder(model_cfg, spec), train_cfg)
+    with scope(train_cfg):  # train.distribute: variables created and compiled under the strategy
+        return compile_model(MODELS.get(model_cfg.name).builder(model_cfg, spec), train_cfg)
 
 
 def build_estimator(model_cfg: Any, train_cfg: Any, spec: InputSpec, *, seed: int) -> Estimator:

@@ -1,0 +1,198 @@
+"""What a finished search leaves behind: trials.csv, plots, best_config.yaml and the top-k runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from seqexp import runs
+from seqexp.config import ExperimentConfig, to_yaml
+from seqexp.tuning import space as space_mod
+
+TRIALS = "trials.csv"
+BEST_CONFIG = "best_config.yaml"
+TOP = "top"  # the best trials retrained as ordinary run folders
+OBJECTIVE_PLOT = "objective_by_trial.png"
+SPACE_PLOT = "hyperparameters_vs_objective.png"
+HYPERBAND_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round", "tuner/trial_id")
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def trial_rows(cfg: ExperimentConfig, oracle: Any) -> list[dict[str, Any]]:
+    """One row per trial, in the order trials started: values, objective, metrics, epochs, time."""
+    space = cfg.tune.space
+    rows = []
+    for trial_id in sorted(oracle.trials):
+        trial = oracle.trials[trial_id]
+        hp = trial.hyperparameters.values
+        values = space_mod.values_from(hp, space)
+        metrics = {name: trial.metrics.get_last_value(name) for name in sorted(trial.metrics.metrics)}
+        error = (trial.message or "").strip().splitlines()[-1:] if trial.message else []
+        rows.append(
+            {
+                "trial_id": trial_id,
+                "status": str(trial.status).lower(),
+                "objective": _number(trial.score),
+                **{key: values.get(key, "") for key in space},
+                **{key: hp[key] for key in HYPERBAND_KEYS if key in hp},
+                **{k: v for k, v in metrics.items() if k not in ("epochs", "seconds")},
+                "epochs": metrics.get("epochs"),
+                "seconds": metrics.get("seconds"),
+                "error": error[0] if error else "",
+                "_values": values,
+            }
+        )
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def write_trials_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    fields: list[str] = []
+    for row in rows:
+        fields.extend(k for k in row if k not in fields and not k.startswith("_"))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow([_cell(row.get(k)) for k in fields])
+    runs.write_text(path, out.getvalue())
+
+
+def ranked(rows: list[dict[str, Any]], direction: str) -> list[dict[str, Any]]:
+    """Completed trials, best first, one per distinct set of values (Hyperband repeats values)."""
+    done = [r for r in rows if r["status"] == "completed" and r["objective"] is not None]
+    done.sort(key=lambda r: r["objective"], reverse=direction == "max")
+    seen, unique = set(), []
+    for row in done:
+        key = json.dumps(row["_values"], sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            unique.append(row)
+    return unique
+
+
+def row_config(cfg: ExperimentConfig, row: dict[str, Any], name: str) -> ExperimentConfig:
+    """The trial's config, as ``seqexp train`` would run it."""
+    values = dict(row["_values"])
+    if "tuner/epochs" in row:  # Hyperband's best trials trained this many epochs in all
+        values["train.epochs"] = int(row["tuner/epochs"])
+    values["name"] = name
+    return space_mod.trial_config(space_mod.base_raw(cfg), values, source=f"trial {row['trial_id']}")
+
+
+def write_results(
+    cfg: ExperimentConfig, oracle: Any, folder: Path, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """Write the search's outputs; retrain the top_k trials as run folders. Returns a summary."""
+    from seqexp.experiment import train_experiment
+
+    tune = cfg.tune
+    rows = trial_rows(cfg, oracle)
+    write_trials_csv(folder / TRIALS, rows)
+    best_rows = ranked(rows, tune.objective.best)
+    plot_search(rows, tune, folder)
+    summary: dict[str, Any] = {
+        "trials": len(rows),
+        "completed": sum(r["status"] == "completed" for r in rows),
+    }
+    if not best_rows:
+        log("no trial completed: no best config and no top runs (see trials.csv, column error)")
+        return summary
+    best = best_rows[0]
+    runs.write_text(folder / BEST_CONFIG, to_yaml(row_config(cfg, best, f"{cfg.name}-best")))
+    summary.update(trial_id=best["trial_id"], objective=tune.objective.metric, score=best["objective"],
+                   values=best["_values"])  # fmt: skip
+    log(f"best: trial {best['trial_id']}, {tune.objective.metric} {best['objective']:.4f}, {best['_values']}")
+
+    top_dir = folder / TOP
+    if top_dir.exists():  # a resumed search retrains its top runs from scratch
+        shutil.rmtree(top_dir)
+    top_runs = []
+    for rank, row in enumerate(best_rows[: tune.top_k], start=1):
+        top_cfg = row_config(cfg, row, f"{cfg.name}-top{rank}-trial{row['trial_id']}")
+        log(f"top {rank}/{min(tune.top_k, len(best_rows))}: retraining trial {row['trial_id']} as a run")
+        result = train_experiment(top_cfg, runs_dir=top_dir, command="tune")
+        top_runs.append(str(result.run_dir.relative_to(folder)))
+    summary["top_runs"] = top_runs
+    return summary
+
+
+def plot_search(rows: list[dict[str, Any]], tune: Any, folder: Path) -> None:
+    """Objective vs trial (with the best so far), and each searched value vs the objective."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metric, direction = tune.objective.metric, tune.objective.best
+    scored = [(i, r["objective"]) for i, r in enumerate(rows, start=1) if r["objective"] is not None]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if scored:
+        xs, ys = zip(*scored, strict=True)
+        ax.scatter(xs, ys, s=18, label="trial")
+        running, best = [], None
+        for y in ys:
+            best = y if best is None else (max(best, y) if direction == "max" else min(best, y))
+            running.append(best)
+        ax.step(xs, running, where="post", color="C1", label="best so far")
+        ax.legend()
+    ax.set_xlabel("trial (in start order)")
+    ax.set_ylabel(metric)
+    ax.set_title(f"{tune.tuner} search: {metric} ({direction})")
+    _save(fig, folder / OBJECTIVE_PLOT)
+
+    keys = list(tune.space)
+    cols = min(3, len(keys))
+    nrows = math.ceil(len(keys) / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 3.2 * nrows), squeeze=False)
+    for ax, key in zip(axes.flat, keys, strict=False):
+        dist = tune.space[key]
+        points = [(r["_values"].get(key), r["objective"]) for r in rows
+                  if r["objective"] is not None and key in r["_values"]]  # fmt: skip
+        if dist.kind == "choice":
+            labels = [json.dumps(v) if not isinstance(v, str) else v for v in dist.choice]
+            index = {label: i for i, label in enumerate(labels)}
+            xs = [index.get(json.dumps(v) if not isinstance(v, str) else v, -1) for v, _ in points]
+            ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+        else:
+            xs = [v for v, _ in points]
+            if dist.log:
+                ax.set_xscale("log")
+        ax.scatter(xs, [y for _, y in points], s=18)
+        ax.set_title(key, fontsize=9)
+        ax.set_ylabel(metric, fontsize=8)
+    for ax in list(axes.flat)[len(keys) :]:
+        ax.axis("off")
+    _save(fig, folder / SPACE_PLOT)
+
+
+def _save(fig: Any, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    tmp.replace(path)
