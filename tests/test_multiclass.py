@@ -257,3 +257,13 @@ def test_a_threshold_rule_is_refused_at_train(next_shop_run, tmp_path: Path) -> 
     assert (
         "evaluate.threshold: the target has 6 classes" in result.stderr and "Traceback" not in result.stderr
     )
+
+
+def test_tune_refuses_a_multiclass_target(write_config, tmp_path: Path) -> None:
+    config = write_config(
+        TINY_NEXT_SHOP.replace("balance: {name: class_weight}", "")
+        + "tune: {tuner: random, objective: {metric: val_loss, direction: min}, max_trials: 1,\n"
+        "       space: {model.units: {choice: [[4], [8]]}}}\n"
+    )
+    result = run_cli("tune", str(config), "--runs-dir", str(tmp_path))
+    assert result.returncode == 2 and "supports binary targets only" in result.stderr
