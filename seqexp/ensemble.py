@@ -86,6 +86,11 @@ def load_member(path: Path) -> Member:
     if not run.get("split_fingerprint"):
         raise UserError(f"{path}: run.json has no split_fingerprint; retrain it with this version of seqexp")
     metrics = json.loads((path / runs.METRICS).read_text()) if (path / runs.METRICS).is_file() else {}
+    if metrics.get("task") == "multiclass":
+        raise UserError(
+            f"{path}: a multi-class run ({metrics.get('n_classes')} classes); ensembles combine binary "
+            "scores only in this version"
+        )
     return Member(
         path, run, metrics, *_read_scores(path / runs.VAL_PREDICTIONS), *_read_scores(path / runs.PREDICTIONS)
     )

@@ -32,7 +32,15 @@ def evaluate_run(
     run_dir: Path, *, data: Path | None = None, threshold: float | None = None, trust: bool = False
 ) -> EvaluationResult:
     """Evaluate a run on its test split (``data`` None) or on a labelled data file or config."""
+    from seqexp.multiclass import is_multiclass
+
     run = open_run(run_dir, trust=trust)
+    multiclass = is_multiclass(run.metrics)
+    if multiclass and threshold is not None:
+        raise UserError(
+            f"--threshold: {run_dir} predicts one of {run.metrics['n_classes']} classes by argmax; "
+            "thresholds do not apply. Leave --threshold out"
+        )
     if threshold is not None and not 0.0 < threshold < 1.0:
         raise UserError(f"--threshold: must lie strictly between 0 and 1 (got {threshold})")
     notes: list[str] = []
@@ -41,6 +49,8 @@ def evaluate_run(
     else:
         part, y, ids, X, info = _new_data(run, data, notes)
     scores = run.estimator.predict(X)
+    if multiclass:
+        return _write_multiclass(run, part, y, ids, scores, info, notes)
     return _write(run, part, y, ids, scores, threshold, info, notes)
 
 
@@ -135,6 +145,45 @@ def _write(
     return EvaluationResult(folder, metrics, notes)
 
 
+def _write_multiclass(
+    run: SavedRun,
+    part: str,
+    y: np.ndarray,
+    ids: np.ndarray,
+    proba: np.ndarray,
+    info: dict[str, Any],
+    notes: list[str],
+) -> EvaluationResult:
+    """A multi-class run: argmax decisions, the N x N confusion matrix, per-class probabilities."""
+    from seqexp import multiclass
+
+    names = list(run.metrics["classes"])
+    if len(y) and (y.min() < 0 or y.max() >= len(names)):
+        raise DataError(f"labels outside the run's {len(names)} classes (indices 0..{len(names) - 1})")
+    metrics = {
+        "task": "multiclass",
+        "n_classes": len(names),
+        "classes": names,
+        "decision": "argmax",
+        "threshold": None,
+        "threshold_rule": multiclass.DECISION_RULE,
+        "model": run.metrics.get("model"),
+        part: multiclass.multiclass_metrics(y, proba),
+        "classification_report": {part: multiclass.classification_report(y, proba, names)},
+    }
+    folder = runs.create_run_dir(
+        run.folder / EVALUATIONS, part if part == "test" else Path(info["source"]).stem
+    )
+    runs.write_json(folder / runs.METRICS, metrics)
+    multiclass.write_confusion(folder, y, proba, names, f"{part} ({len(names)} classes, argmax)")
+    multiclass.write_predictions(folder / runs.PREDICTIONS, ids, y, proba, names)
+    runs.write_json(  # written last: its presence means the evaluation folder is complete
+        folder / EVALUATION_JSON,
+        {"run": str(run.folder), "finished": runs.now_iso(), "split": part, "notes": notes, **info},
+    )
+    return EvaluationResult(folder, metrics, notes)
+
+
 def evaluation_table(result: EvaluationResult, run_metrics: dict[str, Any] | None = None) -> Any:
     """The evaluation's metrics beside the run's own test metrics."""
     from rich.table import Table
@@ -143,10 +192,13 @@ def evaluation_table(result: EvaluationResult, run_metrics: dict[str, Any] | Non
 
     part = "test" if "test" in result.metrics else "data"
     rule = result.metrics["threshold_rule"]
-    table = Table(
-        title=f"{part} metrics (threshold {result.metrics['threshold']:.3f}: {rule})",
-        title_justify="left",
-    )
+    if result.metrics.get("task") == "multiclass":
+        from seqexp.multiclass import SHOWN
+
+        title = f"{part} metrics ({result.metrics['n_classes']} classes, decision: argmax)"
+    else:
+        title = f"{part} metrics (threshold {result.metrics['threshold']:.3f}: {rule})"
+    table = Table(title=title, title_justify="left")
     table.add_column("metric")
     table.add_column("now", justify="right")
     if run_metrics:

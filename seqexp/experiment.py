@@ -56,7 +56,11 @@ class Prepared:
 
     @property
     def spec(self) -> InputSpec:
-        return InputSpec(shape=tuple(self.data.X.shape[1:]), masked=self.data.mask is not None)
+        return InputSpec(
+            shape=tuple(self.data.X.shape[1:]),
+            masked=self.data.mask is not None,
+            n_classes=self.data.n_classes,
+        )
 
     @property
     def fingerprints(self) -> dict[str, str]:
@@ -82,7 +86,7 @@ def make_split(cfg: ExperimentConfig, y: np.ndarray) -> Split:
 def prepare(cfg: ExperimentConfig, data: Dataset | None = None) -> Prepared:
     """Load (unless given), split, and scale with statistics from the training split alone."""
     data = data if data is not None else load_dataset(cfg)
-    check_labels(data.y)
+    check_labels(data.y, data.n_classes)
     check_features(data)
     split = make_split(cfg, data.y)
     parts = [data.subset(index) for index in (split.train, split.val, split.test)]
@@ -157,7 +161,13 @@ def _run(
     started = time.perf_counter()
     prepared = prepare(cfg)
     data, train, val, test = prepared.data, prepared.train, prepared.val, prepared.test
-    log(f"data: {cfg.data.name}, {len(data.y)} rows, X {data.X.shape}, positive rate {data.y.mean():.3f}")
+    spec = prepared.spec
+    if spec.multiclass:  # argmax decisions, softmax models: refuse binary-only settings up front
+        from seqexp.multiclass import check_config
+
+        check_config(cfg, spec.n_classes)
+    target = f"{spec.n_classes} classes" if spec.multiclass else f"positive rate {data.y.mean():.3f}"
+    log(f"data: {cfg.data.name}, {len(data.y)} rows, X {data.X.shape}, {target}")
     for note in data.report.get("notes", []):  # what the source detected, dropped or counted
         log(f"data: {note}")
     record.update(
@@ -181,7 +191,6 @@ def _run(
     }
     runs.write_json(run_dir / runs.CLASS_COUNTS, counts)
 
-    spec = prepared.spec
     fit_train = FitData(balanced.X, balanced.y, balanced.class_weight)
     fit_val = FitData(val.X, val.y)
     estimator = build_estimator(cfg.model, cfg.train, spec, seed=cfg.seed)
@@ -200,20 +209,27 @@ def _run(
     _write_history(run_dir, history)
     log(f"fit: {len(history)} epoch(s) in {fit_seconds:.1f}s")
 
-    scores_val, scores_test = estimator.predict(val.X), estimator.predict(test.X)
-    metrics = _score(cfg, val.y, scores_val, test.y, scores_test)
-    metrics["model"] = cfg.model.name
-    if cfg.evaluate.baseline != "none" and cfg.model.name != cfg.evaluate.baseline:
-        metrics["baseline"] = _baseline(cfg, spec, fit_train, fit_val, test)
-        log(
-            f"baseline {cfg.evaluate.baseline}: test PR-AUC {metrics['baseline']['test']['pr_auc']:.4f} "
-            f"(model {metrics['test']['pr_auc']:.4f})"
-        )
-    _write_outputs(run_dir, metrics, test, scores_test)
-    write_predictions(run_dir / runs.VAL_PREDICTIONS, val.ids, val.y, scores_val, metrics["threshold"])
-    figures_started = time.perf_counter()
-    _write_figures(run_dir, cfg, metrics, (val.y, scores_val), (test.y, scores_test), history, estimator)
-    log(f"figures: {time.perf_counter() - figures_started:.2f}s")
+    if spec.multiclass:
+        from seqexp.multiclass import finish_run
+
+        names = list(data.schema["classes"])
+        parts = (train, val, test)
+        metrics = finish_run(cfg, run_dir, spec, estimator, fit_train, fit_val, parts, history, names, log)
+    else:
+        scores_val, scores_test = estimator.predict(val.X), estimator.predict(test.X)
+        metrics = _score(cfg, val.y, scores_val, test.y, scores_test)
+        metrics["model"] = cfg.model.name
+        if cfg.evaluate.baseline != "none" and cfg.model.name != cfg.evaluate.baseline:
+            metrics["baseline"] = _baseline(cfg, spec, fit_train, fit_val, test)
+            log(
+                f"baseline {cfg.evaluate.baseline}: test PR-AUC {metrics['baseline']['test']['pr_auc']:.4f} "
+                f"(model {metrics['test']['pr_auc']:.4f})"
+            )
+        _write_outputs(run_dir, metrics, test, scores_test)
+        write_predictions(run_dir / runs.VAL_PREDICTIONS, val.ids, val.y, scores_val, metrics["threshold"])
+        figures_started = time.perf_counter()
+        _write_figures(run_dir, cfg, metrics, (val.y, scores_val), (test.y, scores_test), history, estimator)
+        log(f"figures: {time.perf_counter() - figures_started:.2f}s")
     estimator.save(run_dir)
     record.finish(
         "completed",

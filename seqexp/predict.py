@@ -1,9 +1,10 @@
 """``seqexp predict``: score unlabelled customers with a completed run.
 
 Per customer: ``id, score, y_pred`` (at the run's validation-chosen threshold) and ``risk`` (a level
-from score bands). Rows are scaled, scored and written chunk by chunk, so memory beyond the input
-stays flat (one chunk's scaled copy and scores), and the CSV is written to a temporary name and
-renamed when complete.
+from score bands); for a multi-class run ``id, y_pred, p_pred`` (the most probable class and its
+probability; no threshold, no risk bands). Rows are scaled, scored and written chunk by chunk, so
+memory beyond the input stays flat (one chunk's scaled copy and scores), and the CSV is written to a
+temporary name and renamed when complete.
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ class PredictSummary:
     output: Path
     rows: int = 0
     predicted_positive: int = 0
-    threshold: float = 0.5
+    threshold: float | None = 0.5  # None for a multi-class run (argmax)
     levels: Counter = field(default_factory=Counter)
     unseen: dict[str, int] = field(default_factory=dict)
+    classes: Counter | None = None  # multi-class runs: customers per predicted class
 
 
 def scorer(estimator: Any) -> Callable[[np.ndarray], np.ndarray]:
@@ -67,8 +69,9 @@ def scorer(estimator: Any) -> Callable[[np.ndarray], np.ndarray]:
     call = tf.function(lambda x: model(x, training=False), input_signature=[spec])
 
     def score(X: np.ndarray) -> np.ndarray:
-        out = call(tf.convert_to_tensor(X, dtype=tf.float32)).numpy()
-        return np.asarray(out, dtype=np.float64).reshape(len(X), -1)[:, -1]
+        from seqexp.models.keras_estimator import as_scores
+
+        return as_scores(call(tf.convert_to_tensor(X, dtype=tf.float32)).numpy(), len(X))
 
     return score
 
@@ -133,8 +136,19 @@ def predict_run(
 ) -> PredictSummary:
     """Open the run, encode ``source`` with its schema, score it into ``output``."""
     from seqexp.errors import UserError
+    from seqexp.multiclass import is_multiclass
 
     run = open_run(run_dir, trust=trust)
+    if is_multiclass(run.metrics):
+        if cuts is not None or levels is not None:
+            raise UserError(
+                f"--bands/--levels: {run_dir} predicts one of {run.metrics['n_classes']} classes; risk "
+                "bands apply to binary scores only. Leave them out"
+            )
+        data = build_input(run, data_config_for(run, source), labelled=False)
+        summary = write_classes(run, data, output, chunk=chunk)
+        summary.unseen = unseen_levels(data)
+        return summary
     try:
         bands = bands_for(run, cuts, levels)
     except ValueError as exc:
@@ -145,7 +159,32 @@ def predict_run(
     return summary
 
 
+def write_classes(run: SavedRun, data: Dataset, output: Path, *, chunk: int = CHUNK) -> PredictSummary:
+    """A multi-class run: ``id, y_pred, p_pred`` (the most probable class and its probability)."""
+    names = np.asarray(run.metrics["classes"], dtype=object)
+    summary = PredictSummary(output=output, threshold=None, classes=Counter())
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(output) as tmp, tmp.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "y_pred", "p_pred"])
+        for ids, proba in score_chunks(run, data, chunk=chunk):
+            best = proba.argmax(axis=1)
+            chosen = names[best]
+            p_best = np.char.mod("%.6f", proba[np.arange(len(best)), best])
+            writer.writerows(zip(ids.tolist(), chosen.tolist(), p_best.tolist(), strict=True))
+            summary.rows += len(ids)
+            summary.classes.update(chosen.tolist())
+    return summary
+
+
 def summary_lines(summary: PredictSummary) -> list[str]:
+    if summary.classes is not None:
+        top = ", ".join(f"{name} {n}" for name, n in summary.classes.most_common(5))
+        lines = [f"{summary.rows} customers scored (most probable class); most predicted: {top}"]
+        if summary.unseen:
+            lines.append("categorical values never seen in training (encoded as all-zeros): "
+                         + describe_unseen(summary.unseen))  # fmt: skip
+        return lines
     lines = [
         f"{summary.rows} customers scored; {summary.predicted_positive} predicted positive at "
         f"threshold {summary.threshold:.3f}",

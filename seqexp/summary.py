@@ -34,18 +34,29 @@ def aggregate(children: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str,
     return mean, std
 
 
+def shown(metrics: dict[str, Any]) -> tuple[str, ...]:
+    """The headline metric names of a run's (or a group mean's) metrics: binary or multi-class."""
+    if metrics.get("task") == "multiclass":
+        from seqexp.multiclass import SHOWN as MULTICLASS_SHOWN
+
+        return MULTICLASS_SHOWN
+    return SHOWN
+
+
 def flat_rows(labels: list[str], children: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
     """One row per child: its label and every headline metric (val, test, baseline test)."""
+    names = shown(children[0])
     header = ["run", "threshold"]
-    header += [f"{part}_{name}" for part in ("val", "test") for name in SHOWN]
-    if all("baseline" in child for child in children):
-        header += [f"baseline_test_{name}" for name in SHOWN]
+    header += [f"{part}_{name}" for part in ("val", "test") for name in names]
+    with_baseline = all("baseline" in child for child in children)
+    if with_baseline:
+        header += [f"baseline_test_{name}" for name in names]
     rows = []
     for label, child in zip(labels, children, strict=True):
         row: list[Any] = [label, child["threshold"]]
-        row += [child[part][name] for part in ("val", "test") for name in SHOWN]
-        if "baseline_test_pr_auc" in header:
-            row += [child["baseline"]["test"][name] for name in SHOWN]
+        row += [child[part][name] for part in ("val", "test") for name in names]
+        if with_baseline:
+            row += [child["baseline"]["test"][name] for name in names]
         rows.append(row)
     return header, rows
 
@@ -76,11 +87,13 @@ def spread_table(summary: dict[str, Any], title: str) -> Any:
             tree = tree[key]
         return tree
 
-    for name in SHOWN:
+    for name in shown(mean):
         row = [name]
         for _, path in columns:
             row.append(f"{pick(mean, path)[name]:.4f} ± {pick(std, path)[name]:.4f}")
         table.add_row(*row)
+    if mean.get("threshold") is None:  # multi-class: argmax, no threshold
+        return table
     spread = f"{mean['threshold']:.3f} ± {std['threshold']:.3f}"
     table.add_row("threshold", spread, *[""] * (len(columns) - 1))
     return table

@@ -34,9 +34,19 @@ def check_features(data: Dataset) -> None:
         )
 
 
-def check_labels(y: np.ndarray) -> None:
-    """Training needs labels 0 and 1 only (``-1`` marks unlabelled rows, which cannot be fitted)."""
+def check_labels(y: np.ndarray, n_classes: int = 2) -> None:
+    """Training needs labels 0 and 1 only (``-1`` marks unlabelled rows, which cannot be fitted);
+    a multi-class target needs class indices ``0..n_classes-1``."""
     values = np.unique(y)
+    if n_classes > 2:
+        odd = [int(v) for v in values if not 0 <= v < n_classes]
+        if odd:
+            raise DataError(
+                f"data: the target has {n_classes} classes (indices 0..{n_classes - 1}), but holds "
+                f"{odd[:5]} ({int(np.isin(y, odd).sum())} row(s)); -1 means unlabelled, which train "
+                "cannot use"
+            )
+        return
     odd = [int(v) for v in values if v not in (0, 1)]
     if odd:
         raise DataError(

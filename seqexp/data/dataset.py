@@ -43,6 +43,12 @@ class Dataset:
         return self.X.ndim == 3
 
     @property
+    def n_classes(self) -> int:
+        """2 for a binary target, else the number of classes the source declares."""
+        classes = self.schema.get("classes")
+        return len(classes) if classes and len(classes) > 2 else 2
+
+    @property
     def onehot_columns(self) -> list[int]:
         return sorted(i for group in self.onehot_groups for i in group)
 

@@ -151,5 +151,12 @@ def build_lstm_autoencoder(cfg: LSTMAutoencoderConfig, spec: InputSpec, *, seed:
     from seqexp.seeding import seed_everything
 
     require_sequences(spec, cfg.name)
+    if spec.multiclass:
+        from seqexp.errors import UserError
+
+        raise UserError(
+            f"model.name: lstm_autoencoder treats the minority class of a binary target as outliers; "
+            f"this target has {spec.n_classes} classes. Use a classifier such as lstm, gru or dense"
+        )
     seed_everything(seed)
     return AutoencoderEstimator(build_autoencoder_model(cfg, spec), masked=spec.masked)

@@ -12,10 +12,16 @@ import numpy as np
 
 @dataclass(frozen=True)
 class InputSpec:
-    """Shape of one example (no batch axis) and whether sequences carry padding."""
+    """Shape of one example (no batch axis), whether sequences carry padding, and how many classes
+    the target has (2: binary, one positive-class score; more: one probability per class)."""
 
     shape: tuple[int, ...]
     masked: bool = False
+    n_classes: int = 2
+
+    @property
+    def multiclass(self) -> bool:
+        return self.n_classes > 2
 
     @property
     def is_sequence(self) -> bool:
@@ -44,7 +50,8 @@ class Estimator(ABC):
 
     @abstractmethod
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Positive-class scores in [0, 1], one per row."""
+        """Positive-class scores in [0, 1], one per row; for a multi-class target an
+        ``(rows, n_classes)`` matrix of class probabilities (each row sums to 1)."""
 
     @abstractmethod
     def save(self, folder: Path) -> Path:

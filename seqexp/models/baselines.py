@@ -56,10 +56,26 @@ class GradientBoostingConfig(Section):
 class _FeatureEstimator(Estimator):
     """Shared fit/predict for scikit-learn classifiers on ``table_features``."""
 
-    def __init__(self, model: Any, *, last_steps: int, masked: bool):
+    def __init__(self, model: Any, *, last_steps: int, masked: bool, n_classes: int = 2):
         self.model = model
         self.last_steps = last_steps
         self.masked = masked
+        self.n_classes = n_classes
+
+    @property
+    def _saved_features(self) -> dict[str, Any]:
+        """Feature settings stored beside the model (``n_classes`` only for multi-class models)."""
+        extra = {"n_classes": self.n_classes} if self.n_classes > 2 else {}
+        return {"last_steps": self.last_steps, "masked": self.masked, **extra}
+
+    def _from_proba(self, proba: np.ndarray) -> np.ndarray:
+        """``predict_proba`` -> the positive-class column (binary) or one column per class, in class
+        order (a class absent from the training rows gets probability 0)."""
+        if self.n_classes <= 2:
+            return proba[:, 1]
+        out = np.zeros((len(proba), self.n_classes))
+        out[:, self.model.classes_.astype(int)] = proba
+        return out
 
     def features(self, X: np.ndarray) -> np.ndarray:
         return table_features(X, last_steps=self.last_steps, masked=self.masked)
@@ -72,16 +88,17 @@ class _FeatureEstimator(Estimator):
 
         self.model.set_params(class_weight=train.class_weight)
         self._fit(self.features(train.X), train.y)
+        labels = list(range(max(self.n_classes, 2)))
         return [
             {
                 "epoch": 1,
-                "loss": float(log_loss(train.y, self.predict(train.X), labels=[0, 1])),
-                "val_loss": float(log_loss(val.y, self.predict(val.X), labels=[0, 1])),
+                "loss": float(log_loss(train.y, self.predict(train.X), labels=labels)),
+                "val_loss": float(log_loss(val.y, self.predict(val.X), labels=labels)),
             }
         ]
 
     def _scores(self, F: np.ndarray) -> np.ndarray:
-        return self.model.predict_proba(F)[:, 1]
+        return self._from_proba(self.model.predict_proba(F))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self._scores(self.features(X))
@@ -92,8 +109,8 @@ class LogisticEstimator(_FeatureEstimator):
 
     kind = "logistic_regression"
 
-    def __init__(self, model: Any, *, last_steps: int = 3, masked: bool = True):
-        super().__init__(model, last_steps=last_steps, masked=masked)
+    def __init__(self, model: Any, *, last_steps: int = 3, masked: bool = True, n_classes: int = 2):
+        super().__init__(model, last_steps=last_steps, masked=masked, n_classes=n_classes)
         self.center: np.ndarray | None = None
         self.spread: np.ndarray | None = None
 
@@ -105,7 +122,7 @@ class LogisticEstimator(_FeatureEstimator):
         self.model.fit((F - self.center) / self.spread, y)
 
     def _scores(self, F: np.ndarray) -> np.ndarray:
-        return self.model.predict_proba((F - self.center) / self.spread)[:, 1]
+        return self._from_proba(self.model.predict_proba((F - self.center) / self.spread))
 
     def save(self, folder: Path) -> Path:
         from seqexp.runs import write_text
@@ -115,7 +132,7 @@ class LogisticEstimator(_FeatureEstimator):
             "coef": self.model.coef_.tolist(),
             "intercept": self.model.intercept_.tolist(),
             "classes": self.model.classes_.tolist(),
-            "features": {"last_steps": self.last_steps, "masked": self.masked},
+            "features": self._saved_features,
             "center": self.center.tolist(),
             "spread": self.spread.tolist(),
         }
@@ -154,7 +171,7 @@ class GradientBoostingEstimator(_FeatureEstimator):
         tmp = folder / f".{GBM_FILE}.tmp"
         joblib.dump(self.model, tmp)
         tmp.replace(path)
-        state = {"last_steps": self.last_steps, "masked": self.masked, "format": "joblib (pickle)"}
+        state = {**self._saved_features, "format": "joblib (pickle)"}
         write_text(folder / GBM_STATE, json.dumps(state))
         return path
 
@@ -169,7 +186,12 @@ class GradientBoostingEstimator(_FeatureEstimator):
         import joblib
 
         state = json.loads((folder / GBM_STATE).read_text())
-        return cls(joblib.load(folder / GBM_FILE), last_steps=state["last_steps"], masked=state["masked"])
+        return cls(
+            joblib.load(folder / GBM_FILE),
+            last_steps=state["last_steps"],
+            masked=state["masked"],
+            n_classes=state.get("n_classes", 2),
+        )
 
 
 @MODELS.register(LogisticRegressionConfig, tags=TAGS)
@@ -177,7 +199,7 @@ def build_logistic_regression(cfg: LogisticRegressionConfig, spec: InputSpec, *,
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=cfg.C, max_iter=cfg.max_iter, random_state=seed)
-    return LogisticEstimator(model, last_steps=cfg.last_steps, masked=spec.masked)
+    return LogisticEstimator(model, last_steps=cfg.last_steps, masked=spec.masked, n_classes=spec.n_classes)
 
 
 @MODELS.register(GradientBoostingConfig, tags=TAGS)
@@ -194,4 +216,6 @@ def build_gradient_boosting(cfg: GradientBoostingConfig, spec: InputSpec, *, see
         early_stopping=cfg.early_stopping,
         random_state=seed,
     )
-    return GradientBoostingEstimator(model, last_steps=cfg.last_steps, masked=spec.masked)
+    return GradientBoostingEstimator(
+        model, last_steps=cfg.last_steps, masked=spec.masked, n_classes=spec.n_classes
+    )

@@ -33,9 +33,16 @@ def sequence_input(spec: InputSpec, model: str) -> tuple[Any, Any]:
 
 
 def dense_head(
-    x: Any, units: list[int], *, activation: str, dropout: float, l2: float = 0.0, name: str = "score"
+    x: Any,
+    units: list[int],
+    *,
+    activation: str,
+    dropout: float,
+    l2: float = 0.0,
+    n_classes: int = 2,
+    name: str = "score",
 ) -> Any:
-    """Dense (+ dropout) blocks, then one sigmoid unit: the positive-class score."""
+    """Dense (+ dropout) blocks, then the output layer (``output_layer``)."""
     from keras import layers, regularizers
 
     regularizer = regularizers.L2(l2) if l2 else None
@@ -43,4 +50,14 @@ def dense_head(
         x = layers.Dense(size, activation=activation, kernel_regularizer=regularizer)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
+    return output_layer(x, n_classes, name=name)
+
+
+def output_layer(x: Any, n_classes: int = 2, *, name: str = "score") -> Any:
+    """The output every Keras classifier ends in: one sigmoid unit (the positive-class score) for a
+    binary target, a softmax over ``n_classes`` units (one probability per class) otherwise."""
+    from keras import layers
+
+    if n_classes > 2:
+        return layers.Dense(n_classes, activation="softmax", name=name)(x)
     return layers.Dense(1, activation="sigmoid", name=name)(x)

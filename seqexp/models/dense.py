@@ -43,5 +43,12 @@ def build_dense(cfg: DenseConfig, spec: InputSpec) -> Any:
         else:
             x = layers.Flatten()(layers.Cropping1D((spec.shape[0] - 1, 0))(x))  # latest event
     hidden = [cfg.hidden_layer_size] * cfg.num_hidden_layers
-    outputs = dense_head(x, hidden, activation=cfg.activation, dropout=cfg.dropout_rate, l2=cfg.l2_strength)
+    outputs = dense_head(
+        x,
+        hidden,
+        activation=cfg.activation,
+        dropout=cfg.dropout_rate,
+        l2=cfg.l2_strength,
+        n_classes=spec.n_classes,
+    )
     return keras.Model(inputs, outputs, name=cfg.name)

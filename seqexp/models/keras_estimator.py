@@ -24,10 +24,25 @@ def make_optimizer(train_cfg: Any) -> Any:
     return optimizers[train_cfg.optimizer](learning_rate=train_cfg.learning_rate)
 
 
-def make_loss(train_cfg: Any) -> Any:
-    """Binary cross-entropy, or focal loss (down-weights easy rows; alpha weighs the positives)."""
+def make_loss(train_cfg: Any, n_classes: int = 2) -> Any:
+    """Binary cross-entropy, or focal loss (down-weights easy rows; alpha weighs the positives).
+
+    A multi-class target (softmax over ``n_classes``, integer labels) trains with sparse categorical
+    cross-entropy; focal loss is refused there (its alpha weighs "the positive class").
+    """
     import keras
 
+    if n_classes > 2:
+        if getattr(train_cfg, "loss", "binary_crossentropy") == "focal":
+            from seqexp.errors import UserError
+
+            raise UserError(
+                f"train.loss: focal is for binary targets; this target has {n_classes} classes and "
+                "trains with sparse categorical cross-entropy. Remove train.loss (or set it to "
+                "binary_crossentropy, which means cross-entropy) and use balance: {name: class_weight} "
+                "to weigh rare classes"
+            )
+        return "sparse_categorical_crossentropy"
     if getattr(train_cfg, "loss", "binary_crossentropy") == "focal":
         focal = train_cfg.focal
         return keras.losses.BinaryFocalCrossentropy(
@@ -39,9 +54,21 @@ def make_loss(train_cfg: Any) -> Any:
 
 
 def compile_model(model: Any, train_cfg: Any) -> Any:
-    """Attach optimizer, loss and the ranking metrics that matter on imbalanced data."""
+    """Attach optimizer, loss and the ranking metrics that matter on imbalanced data.
+
+    A softmax output (more than one unit) is a multi-class model: sparse categorical cross-entropy
+    and accuracy (the binary PR/ROC AUC metrics do not apply to integer class labels).
+    """
     import keras
 
+    n_outputs = int(model.output_shape[-1])
+    if n_outputs > 1:
+        model.compile(
+            optimizer=make_optimizer(train_cfg),
+            loss=make_loss(train_cfg, n_outputs),
+            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        )
+        return model
     model.compile(
         optimizer=make_optimizer(train_cfg),
         loss=make_loss(train_cfg),
@@ -83,6 +110,12 @@ def load_keras(path: Path) -> Any:
         raise UserError(f"{path}: not a Keras model seqexp can load ({str(exc).splitlines()[0]})") from None
 
 
+def as_scores(output: Any, rows: int) -> np.ndarray:
+    """A model's output as float64: one score per row (sigmoid), or ``(rows, classes)`` (softmax)."""
+    out = np.asarray(output, dtype=np.float64).reshape(rows, -1)
+    return out[:, -1] if out.shape[1] == 1 else out
+
+
 class KerasEstimator(Estimator):
     kind = "keras"
     keras_callbacks = True
@@ -107,8 +140,7 @@ class KerasEstimator(Estimator):
         return [{"epoch": i + 1, **{k: float(history.history[k][i]) for k in keys}} for i in range(epochs)]
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        scores = self.model.predict(X, batch_size=4096, verbose=0)
-        return np.asarray(scores, dtype=np.float64).reshape(len(X), -1)[:, -1]
+        return as_scores(self.model.predict(X, batch_size=4096, verbose=0), len(X))
 
     def save(self, folder: Path) -> Path:
         return save_keras(self.model, folder)

@@ -82,13 +82,15 @@ def _stacked(cfg: LSTMConfig, spec: InputSpec, cell_name: str) -> Any:
     x = recurrent_stack(
         x, [(cell, u) for u in cfg.units], dropout=cfg.dropout, bidirectional=cfg.bidirectional
     )
-    outputs = dense_head(x, cfg.dense, activation=cfg.activation, dropout=cfg.dropout)
+    outputs = dense_head(
+        x, cfg.dense, activation=cfg.activation, dropout=cfg.dropout, n_classes=spec.n_classes
+    )
     return keras.Model(inputs, outputs, name=cfg.name)
 
 
 @MODELS.register(LSTMConfig, tags=TAGS)
 def build_lstm(cfg: LSTMConfig, spec: InputSpec) -> Any:
-    """An uncompiled Keras model with a sigmoid output."""
+    """An uncompiled Keras model: sigmoid output (binary) or softmax (multi-class)."""
     return _stacked(cfg, spec, "lstm")
 
 
@@ -105,7 +107,9 @@ def build_rnn(cfg: RNNConfig, spec: InputSpec) -> Any:
     inputs, x = sequence_input(spec, cfg.name)
     cells = [(layers.LSTM, cfg.lstm_units), (layers.SimpleRNN, cfg.rnn_units)]
     x = recurrent_stack(x, cells, dropout=cfg.dropout, bidirectional=False)
-    outputs = dense_head(x, cfg.dense, activation=cfg.activation, dropout=cfg.dropout)
+    outputs = dense_head(
+        x, cfg.dense, activation=cfg.activation, dropout=cfg.dropout, n_classes=spec.n_classes
+    )
     return keras.Model(inputs, outputs, name=cfg.name)
 
 
@@ -128,5 +132,7 @@ def build_cnn_lstm(cfg: CNNLSTMConfig, spec: InputSpec) -> Any:
     if spec.masked:  # Conv1D drops Keras masks: rebuild it from the raw input for the LSTMs
         x = StepMask(pool_size=cfg.pool_size)([x, inputs])
     x = recurrent_stack(x, [(layers.LSTM, u) for u in cfg.units], dropout=cfg.dropout, bidirectional=False)
-    outputs = dense_head(x, cfg.dense, activation=cfg.activation, dropout=cfg.dropout)
+    outputs = dense_head(
+        x, cfg.dense, activation=cfg.activation, dropout=cfg.dropout, n_classes=spec.n_classes
+    )
     return keras.Model(inputs, outputs, name=cfg.name)

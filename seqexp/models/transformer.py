@@ -70,5 +70,7 @@ def build_transformer(cfg: TransformerConfig, spec: InputSpec) -> Any:
         with warnings.catch_warnings():  # the crop keeps the latest step, which is always real
             warnings.filterwarnings("ignore", message=".*does not support masking.*")
             x = layers.Flatten()(layers.Cropping1D((spec.shape[0] - 1, 0))(x))
-    outputs = dense_head(x, cfg.dense, activation=cfg.activation, dropout=cfg.dropout)
+    outputs = dense_head(
+        x, cfg.dense, activation=cfg.activation, dropout=cfg.dropout, n_classes=spec.n_classes
+    )
     return keras.Model(inputs, outputs, name=cfg.name)

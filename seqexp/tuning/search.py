@@ -470,6 +470,12 @@ def _search(
     # trial, which is expected here and would drown the progress view.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     prepared = prepare(cfg)  # once: every trial reuses the same split and scaling
+    if prepared.spec.multiclass:
+        raise UserError(
+            f"tune: the target has {prepared.spec.n_classes} classes; tune searches binary objectives "
+            "(val_pr_auc, val_auc...) and supports binary targets only in this version. Train "
+            "multi-class configs with seqexp train"
+        )
     log(f"data: {cfg.data.name}, {len(prepared.data.y)} rows, X {prepared.data.X.shape}")
     record.update(**prepared.fingerprints, tuner=cfg.tune.tuner, objective=cfg.tune.objective.metric)
     from seqexp.distribute import describe
