@@ -121,8 +121,7 @@ def train_experiment(
     log_path = run_dir / runs.LOG
 
     def log(message: str) -> None:
-        with log_path.open("a", encoding="utf-8") as handle:
-            handle.write(f"{time.strftime('%H:%M:%S')} {message}\n")
+        runs.append_log(log_path, message)
         say(message)
 
     try:

@@ -6,12 +6,14 @@ compare and ensemble read them).
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import platform
 import re
 import secrets
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -167,3 +169,23 @@ def read_run(folder: Path) -> dict[str, Any]:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: unreadable ({exc})") from None
+
+
+# Append-only records (the run log, tune's per-trial list) grow one line at a time, so that a killed
+# process loses nothing already said; at worst its last line is cut. Every other file is atomic.
+
+
+def append_log(path: Path, message: str) -> None:
+    """Append one time-stamped line to a run's log."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"{time.strftime('%H:%M:%S')} {message}\n")
+
+
+def append_csv_row(path: Path, row: dict[str, Any]) -> None:
+    """Append one row to a CSV file, writing the header first when the file is new."""
+    new = not path.exists()
+    with path.open("a", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)

@@ -121,7 +121,11 @@ WRITERS = (
 )
 # The package's own writers, themselves atomic (write_text/write_json, and objects that call them).
 ATOMIC = ("write_text(", "write_json(", "self.save()", "scaler.save(", "estimator.save(")
-APPEND_ONLY = {("seqexp/experiment.py", 'with log_path.open("a", encoding="utf-8") as handle:')}
+# The two append-only writers (run logs and per-trial rows), by design: see seqexp/runs.py.
+APPEND_ONLY = {
+    ("seqexp/runs.py", 'with path.open("a", encoding="utf-8") as handle:'),
+    ("seqexp/runs.py", 'with path.open("a", newline="", encoding="utf-8") as handle:'),
+}
 
 
 def test_every_writer_in_the_package_is_atomic() -> None:

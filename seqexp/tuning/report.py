@@ -191,8 +191,11 @@ def plot_search(rows: list[dict[str, Any]], tune: Any, folder: Path) -> None:
 def _save(fig: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    tmp.replace(path)
+    from seqexp.runs import atomic_path
+
+    try:
+        fig.tight_layout()
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=90)
+    finally:
+        plt.close(fig)

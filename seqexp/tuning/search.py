@@ -10,7 +10,6 @@ tuning.
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import json
 import logging
@@ -206,13 +205,7 @@ class TrialEvents:
             "seconds": f"{metrics.get('seconds', 0.0):.2f}",
             "finished": runs.now_iso(),
         }
-        path = self.folder / RAN_HERE
-        new = not path.exists()
-        with path.open("a", newline="") as handle:  # appended as each trial ends, so a kill loses nothing
-            writer = csv.DictWriter(handle, fieldnames=list(row))
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+        runs.append_csv_row(self.folder / RAN_HERE, row)  # as each trial ends: a kill loses nothing
         of = f"/{self.total}" if self.total else ""
         shown = "failed" if score is None else f"{self.objective} {score:.4f}"
         best = "-" if self.best is None else f"{self.best:.4f}"
@@ -434,8 +427,7 @@ def run_tune(
     log_path = folder / runs.LOG
 
     def log(message: str) -> None:
-        with log_path.open("a", encoding="utf-8") as handle:
-            handle.write(f"{time.strftime('%H:%M:%S')} {message}\n")
+        runs.append_log(log_path, message)
         say(message)
 
     try:
