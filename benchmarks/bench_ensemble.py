@@ -8,7 +8,13 @@ model is the first config with ``model`` replaced by ``--other`` (same data, spl
 For seed i, the neural child i and the other model's child i are combined by each ensemble
 method; the method with the best mean VALIDATION PR-AUC is "the best ensemble" (chosen without
 looking at test). Prints a Markdown table of test mean +- std at the validation-chosen threshold.
-Pass several neural configs to pick the best by mean validation PR-AUC; works on any data config.
+Pass several neural configs, or ``--variant`` overrides of the first one (e.g. another model), to
+pick the best by mean validation PR-AUC; ``--choose-from mean,weighted`` limits which ensemble
+methods may be chosen (all are still shown). Works on any data config, e.g. the real-data ones:
+
+    python benchmarks/bench_ensemble.py configs/retail_response_lstm.yaml --other gradient_boosting \
+        --variant 'model={name: gru, units: [32], dropout: 0.2, dense: [16]}' --choose-from mean,weighted \
+        --set evaluate.baseline=none --set train.tensorboard=false --seeds 5
 """
 
 from __future__ import annotations
@@ -42,16 +48,29 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--set", action="append", default=[], dest="overrides")
     parser.add_argument("--runs-dir", type=Path, default=Path("runs/bench"))
+    parser.add_argument(
+        "--variant", action="append", default=[], help="another neural candidate: first config + this --set"
+    )
+    parser.add_argument(
+        "--choose-from", default=",".join(METHODS), help="ensemble methods the best may be chosen from"
+    )
     args = parser.parse_args()
+    allowed = args.choose_from.split(",")
+    if unknown := set(allowed) - set(METHODS):
+        parser.error(f"--choose-from: {', '.join(sorted(unknown))} not in {', '.join(METHODS)}")
 
     started = time.perf_counter()
+    candidates = [(path, path.name, list(args.overrides)) for path in args.configs]
+    first = args.configs[0]
+    candidates += [(first, f"{first.name} + {v}", [*args.overrides, v]) for v in args.variant]
     neural = []
-    for path in args.configs:
-        group = train_repeats(load_config(path, args.overrides), args.seeds, runs_dir=args.runs_dir)
-        neural.append((path, group))
-        print(f"trained {path}: {group.run_dir}", file=sys.stderr)
-    path, best = max(neural, key=lambda item: item[1].summary["mean"]["val"]["pr_auc"])
-    other_cfg = load_config(path, [*args.overrides, f"model={{name: {args.other}}}"])
+    for path, label, overrides in candidates:
+        group = train_repeats(load_config(path, overrides), args.seeds, runs_dir=args.runs_dir)
+        neural.append((path, label, overrides, group))
+        val_pr = group.summary["mean"]["val"]["pr_auc"]
+        print(f"trained {label}: {group.run_dir} (mean val PR-AUC {val_pr:.4f})", file=sys.stderr)
+    path, label, overrides, best = max(neural, key=lambda item: item[3].summary["mean"]["val"]["pr_auc"])
+    other_cfg = load_config(path, [*overrides, f"model={{name: {args.other}}}"])
     other = train_repeats(other_cfg, args.seeds, runs_dir=args.runs_dir)
     print(f"trained {args.other}: {other.run_dir}", file=sys.stderr)
 
@@ -64,7 +83,7 @@ def main() -> None:
             for a, b in zip(best.children, other.children, strict=True)
         ]
         ensembles[method] = [r.metrics for r in results]
-    chosen = max(ensembles, key=lambda m: np.mean([x["val"]["pr_auc"] for x in ensembles[m]]))
+    chosen = max(allowed, key=lambda m: np.mean([x["val"]["pr_auc"] for x in ensembles[m]]))
 
     def children_metrics(group) -> list[dict]:
         import json
@@ -72,7 +91,7 @@ def main() -> None:
         return [json.loads((child / "metrics.json").read_text()) for child in group.children]
 
     rows = {
-        f"{best.summary['model']} ({path.name})": children_metrics(best),
+        f"{best.summary['model']} ({label})": children_metrics(best),
         args.other: children_metrics(other),
         f"ensemble {chosen} of the two": ensembles[chosen],
     }
