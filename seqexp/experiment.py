@@ -36,8 +36,11 @@ class TrainResult:
 
 
 def load_dataset(cfg: ExperimentConfig) -> Dataset:
-    """Build the configured data source's arrays."""
-    return DATA_SOURCES.get(cfg.data.name).builder(cfg.data, seed=cfg.seed)
+    """Build the configured data source's arrays (file sources: reused from ``data/cache/`` when the
+    file and the data section are unchanged, see seqexp/data/cache.py)."""
+    from seqexp.data.cache import cached_build
+
+    return cached_build(cfg.data, lambda: DATA_SOURCES.get(cfg.data.name).builder(cfg.data, seed=cfg.seed))
 
 
 @dataclass(frozen=True)
