@@ -152,7 +152,10 @@ def _run(
     started = time.perf_counter()
     prepared = prepare(cfg)
     data, train, val, test = prepared.data, prepared.train, prepared.val, prepared.test
-    log(f"data: {cfg.data.name}, {len(data.y)} rows, X {data.X.shape}, positive rate {data.y.mean():.3f}")
+    log(
+        f"data: {cfg.data.name}, {len(data.y)} rows, X {data.X.shape}, positive rate {data.y.mean():.3f}; "
+        f"split and scaled, ready in {time.perf_counter() - started:.1f}s"
+    )
     for note in data.report.get("notes", []):  # what the source detected, dropped or counted
         log(f"data: {note}")
     record.update(
