@@ -36,8 +36,11 @@ class TrainResult:
 
 
 def load_dataset(cfg: ExperimentConfig) -> Dataset:
-    """Build the configured data source's arrays."""
-    return DATA_SOURCES.get(cfg.data.name).builder(cfg.data, seed=cfg.seed)
+    """Build the configured data source's arrays (file sources: reused from ``data/cache/`` when the
+    file and the data section are unchanged, see seqexp/data/cache.py)."""
+    from seqexp.data.cache import cached_build
+
+    return cached_build(cfg.data, lambda: DATA_SOURCES.get(cfg.data.name).builder(cfg.data, seed=cfg.seed))
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,10 @@ def _run(
 
         check_config(cfg, spec.n_classes)
     target = f"{spec.n_classes} classes" if spec.multiclass else f"positive rate {data.y.mean():.3f}"
-    log(f"data: {cfg.data.name}, {len(data.y)} rows, X {data.X.shape}, {target}")
+    log(
+        f"data: {cfg.data.name}, {len(data.y)} rows, X {data.X.shape}, {target}; "
+        f"split and scaled, ready in {time.perf_counter() - started:.1f}s"
+    )
     for note in data.report.get("notes", []):  # what the source detected, dropped or counted
         log(f"data: {note}")
     record.update(

@@ -37,12 +37,18 @@ class Standardizer:
         impute: str = "mean",
     ) -> Standardizer:
         rows = X[mask] if mask is not None else X.reshape(-1, X.shape[-1])
+        complete = len(rows) > 0 and not np.isnan(rows).any()
         rows = rows.astype(np.float64)
-        seen = ~np.isnan(rows).all(axis=0) if len(rows) else np.zeros(X.shape[-1], dtype=bool)
-        safe = np.where(seen, rows, 0.0) if len(rows) else rows  # all-NaN columns: mean 0, std 1
+        if complete:  # no NaN: mean/std give nanmean/nanstd's exact values without their copies
+            safe = rows
+            mean, std = rows.mean(axis=0), rows.std(axis=0)
+        else:
+            seen = ~np.isnan(rows).all(axis=0) if len(rows) else np.zeros(X.shape[-1], dtype=bool)
+            safe = np.where(seen, rows, 0.0) if len(rows) else rows  # all-NaN columns: mean 0, std 1
+            with np.errstate(all="ignore"):
+                mean = np.nanmean(safe, axis=0) if len(rows) else np.zeros(X.shape[-1])
+                std = np.nanstd(safe, axis=0) if len(rows) else np.ones(X.shape[-1])
         with np.errstate(all="ignore"):
-            mean = np.nanmean(safe, axis=0) if len(rows) else np.zeros(X.shape[-1])
-            std = np.nanstd(safe, axis=0) if len(rows) else np.ones(X.shape[-1])
             if impute == "median":
                 fill = np.nanmedian(safe, axis=0) if len(rows) else np.zeros(X.shape[-1])
             elif impute == "mean":
@@ -61,7 +67,8 @@ class Standardizer:
         std = np.where(on, self.std, 1.0).astype(np.float32)
         if self.fill is not None and np.isnan(X).any():
             X = np.where(np.isnan(X), np.asarray(self.fill, dtype=np.float32), X)
-        out = (X - mean) / std
+        out = X - mean  # a new array: divided in place, one temporary fewer on large inputs
+        out /= std
         if mask is not None:
             out[~mask] = 0.0
         return out.astype(np.float32, copy=False)

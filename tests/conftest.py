@@ -38,3 +38,16 @@ def write_config(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _data_cache_outside_the_project(tmp_path_factory: pytest.TempPathFactory):
+    """Tests (and the CLI processes they start) cache built arrays in a temporary folder, never in
+    the project's data/cache/."""
+    saved = os.environ.get("SEQEXP_CACHE_DIR")
+    os.environ["SEQEXP_CACHE_DIR"] = str(tmp_path_factory.mktemp("data-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("SEQEXP_CACHE_DIR", None)
+    else:
+        os.environ["SEQEXP_CACHE_DIR"] = saved

@@ -14,13 +14,15 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from seqexp.data.dataset import Dataset
 from seqexp.data.synthetic import GENERATORS
+from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
 from seqexp.schema import Section
+
+pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 FEATURES = [
     "salary_credit",

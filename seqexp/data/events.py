@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from seqexp.data.dataset import Dataset
@@ -32,8 +31,11 @@ from seqexp.data.readers import (
 from seqexp.data.sequences import DERIVED, build_sequences
 from seqexp.data.table import FileOptions, Scalar
 from seqexp.errors import DataError
+from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
 from seqexp.schema import ConfigPath, Section
+
+pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 Derived = Literal["days_since_previous", "days_before_reference", "day_of_week"]
 assert set(Derived.__args__) == set(DERIVED)  # type: ignore[attr-defined]
@@ -67,6 +69,9 @@ class EventsConfig(FileOptions):
 
     name: Literal["events"] = "events"
     path: ConfigPath = Field("events.csv", description="The event log (.csv... or .parquet).")
+    cache: bool = Field(
+        True, description="Reuse the arrays built before (data/cache/) while file and section are unchanged."
+    )
     id: str = Field("customer_id", description="Customer id column.")
     time: str = Field("timestamp", description="Timestamp column.")
     time_format: str | None = Field(

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from seqexp.errors import DataError
+from seqexp.lazy import lazy_module
+
+pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 MISSING_LEVEL = "(missing)"
 """The level a missing categorical value becomes: missing is information, not an error."""

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
+
+from seqexp.lazy import lazy_module
+
+pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from seqexp.data.dataset import Dataset
 from seqexp.data.sequences import build_sequences, days_since_previous
+from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
 from seqexp.schema import Section
+
+pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 TYPES = ["card_purchase", "bill_payment", "atm_withdrawal", "salary", "deposit", "transfer"]
 TYPE_PROBS = np.array([0.45, 0.15, 0.12, 0.08, 0.08, 0.12])

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field, model_validator
 
 from seqexp.data.dataset import Dataset
@@ -29,8 +28,11 @@ from seqexp.data.readers import (
     shown,
 )
 from seqexp.errors import DataError
+from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
 from seqexp.schema import ConfigPath, Section
+
+pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 Scalar = str | int | float | bool
 
@@ -56,6 +58,9 @@ class TableConfig(FileOptions):
 
     name: Literal["table"] = "table"
     path: ConfigPath = Field("data.csv", description="The table (.csv, .csv.gz... or .parquet).")
+    cache: bool = Field(
+        True, description="Reuse the arrays built before (data/cache/) while file and section are unchanged."
+    )
     id: str | None = Field(None, description="Customer id column (kept for predictions, not a feature).")
     target: str = Field("target", description="Target column.")
     positive: Scalar = Field(1, description="Target value that counts as positive (e.g. yes, 1).")

@@ -1,0 +1,117 @@
+"""The cache of built arrays: hit on the second load, rebuilt when the file or the data config
+changes, off on request, and a cached Dataset equals a freshly built one."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seqexp.config import validate_config
+from seqexp.data import cache
+from seqexp.experiment import load_dataset
+
+LOG = """customer,when,amount,kind
+A,2024-01-01,10,shop
+A,2024-02-20,20,shop
+B,2024-02-01,5,atm
+B,2024-02-11,900,deposit
+C,2024-02-27,7,shop
+D,2024-02-02,80,deposit
+"""
+LABELS = "customer,label\nA,1\nB,0\nC,0\nD,1\n"
+
+
+def experiment(tmp_path: Path, **data):
+    raw = {
+        "name": "events", "path": "log.csv", "id": "customer", "time": "when", "numeric": ["amount"],
+        "categorical": ["kind"], "sequence_length": 2, "labels": {"path": "labels.csv"}, **data,
+    }  # fmt: skip
+    return validate_config({"data": raw}, config_dir=tmp_path)
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "log.csv").write_text(LOG)
+    (tmp_path / "labels.csv").write_text(LABELS)
+    monkeypatch.setenv(cache.ENV_DIR, str(tmp_path / "cache"))
+    monkeypatch.delenv(cache.ENV_SWITCH, raising=False)
+    return tmp_path
+
+
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count calls of the events builder behind the cache."""
+    from seqexp.registry import DATA_SOURCES
+
+    entry = DATA_SOURCES.get("events")
+    calls: list[int] = []
+    original = entry.builder
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setitem(DATA_SOURCES._entries, "events", replace(entry, builder=counting))
+    return calls
+
+
+def same(a, b) -> None:
+    np.testing.assert_array_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.y, b.y)
+    np.testing.assert_array_equal(a.mask, b.mask)
+    assert a.ids.tolist() == b.ids.tolist() and a.ids.dtype == b.ids.dtype
+    assert (a.feature_names, a.onehot_groups, a.schema) == (b.feature_names, b.onehot_groups, b.schema)
+    assert a.fingerprint() == b.fingerprint()
+
+
+def test_second_load_hits_the_cache_with_identical_arrays(files: Path, monkeypatch) -> None:
+    calls = builds(monkeypatch)
+    cfg = experiment(files)
+    first = load_dataset(cfg)
+    second = load_dataset(cfg.model_copy(update={"seed": 7}))  # another seed reuses it too
+    assert len(calls) == 1
+    same(first, second)
+    assert any("reused from the cache" in note for note in second.report["notes"])
+    assert sorted(p.suffix for p in (files / "cache").iterdir()) == [".json", ".npz"]
+
+
+def test_changed_file_or_data_config_rebuilds(files: Path, monkeypatch) -> None:
+    calls = builds(monkeypatch)
+    load_dataset(experiment(files))
+    load_dataset(experiment(files, sequence_length=3))  # the data config changed
+    assert len(calls) == 2
+    log = files / "log.csv"
+    log.write_text(LOG + "D,2024-02-03,81,shop\n")  # the file changed (size and mtime)
+    rebuilt = load_dataset(experiment(files))
+    assert len(calls) == 3
+    assert rebuilt.X[3, 1, 0] == 81  # D's last event is the new one
+    labels = files / "labels.csv"
+    labels.write_text(LABELS.replace("D,1", "D,0"))
+    os.utime(labels, ns=(labels.stat().st_atime_ns, labels.stat().st_mtime_ns + 10**9))
+    assert load_dataset(experiment(files)).y[3] == 0  # the label file counts as input too
+    assert len(calls) == 4
+
+
+def test_cache_can_be_turned_off(files: Path, monkeypatch) -> None:
+    calls = builds(monkeypatch)
+    load_dataset(experiment(files, cache=False))
+    load_dataset(experiment(files, cache=False))
+    assert len(calls) == 2 and not (files / "cache").exists()
+    monkeypatch.setenv(cache.ENV_SWITCH, "0")
+    load_dataset(experiment(files))
+    assert len(calls) == 3
+
+
+def test_a_damaged_entry_is_rebuilt(files: Path, monkeypatch) -> None:
+    calls = builds(monkeypatch)
+    cfg = experiment(files)
+    load_dataset(cfg)
+    (npz,) = (files / "cache").glob("*.npz")
+    npz.write_bytes(b"not an npz")
+    load_dataset(cfg)
+    assert len(calls) == 2
+    load_dataset(cfg)
+    assert len(calls) == 2
