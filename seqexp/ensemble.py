@@ -413,8 +413,7 @@ def _write_run(
 ) -> Path:
     import yaml
 
-    from seqexp.evaluation import confusion, plot_confusion
-    from seqexp.experiment import write_predictions
+    from seqexp.experiment import write_predictions, write_test_outputs
 
     first = members[0]
     run_dir = runs.create_run_dir(runs_dir, name)
@@ -448,16 +447,10 @@ def _write_run(
                 "search": tried,
             },
         )
-        runs.write_json(run_dir / runs.METRICS, metrics)
-        cut = metrics["threshold"]
-        matrix = confusion(first.test_y, test_scores, cut)
-        runs.write_text(
-            run_dir / runs.CONFUSION_CSV,
-            "true\\predicted,0,1\n" + "".join(f"{i},{row[0]},{row[1]}\n" for i, row in enumerate(matrix)),
+        write_test_outputs(run_dir, metrics, first.test_ids, first.test_y, test_scores)
+        write_predictions(
+            run_dir / runs.VAL_PREDICTIONS, first.val_ids, first.val_y, val_scores, metrics["threshold"]
         )
-        plot_confusion(matrix, run_dir / runs.CONFUSION_PNG, f"test, threshold {cut:.3f}")
-        write_predictions(run_dir / runs.PREDICTIONS, first.test_ids, first.test_y, test_scores, cut)
-        write_predictions(run_dir / runs.VAL_PREDICTIONS, first.val_ids, first.val_y, val_scores, cut)
         runs.write_text(run_dir / runs.LOG, "".join(f"{note}\n" for note in combiner.notes))
     except BaseException as exc:
         record.finish("failed", error=f"{type(exc).__name__}: {exc}")
