@@ -14,13 +14,15 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field, model_validator
 
 from seqexp.data.dataset import Dataset
 from seqexp.data.sequences import build_sequences, days_since_previous
+from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
 from seqexp.schema import Section
+
+pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 REFERENCE_DATE = np.datetime64("2025-01-01T00:00:00")
 
