@@ -64,7 +64,9 @@ def main() -> None:
             mask=mask if masked else None,
         )  # fmt: skip
         scaler = Standardizer.fit(X[:10_000], mask[:10_000] if masked else None, names, passthrough=[])
-        run = SavedRun(Path("."), ExperimentConfig(), {}, {"threshold": 0.5}, scaler, {}, estimator)
+        run = SavedRun(
+            Path("."), ExperimentConfig(), {}, {"threshold": 0.5}, scaler, {}, _estimator=estimator
+        )
         score = run.scorer  # the same traced function write_scores uses
         score(X[:4096])  # trace once
         model.predict(X[:4096], batch_size=4096, verbose=0)
