@@ -413,7 +413,7 @@ def _write_run(
 ) -> Path:
     import yaml
 
-    from seqexp.experiment import write_predictions, write_test_outputs
+    from seqexp.experiment import write_predictions, write_scored_outputs
 
     first = members[0]
     run_dir = runs.create_run_dir(runs_dir, name)
@@ -447,7 +447,7 @@ def _write_run(
                 "search": tried,
             },
         )
-        write_test_outputs(run_dir, metrics, first.test_ids, first.test_y, test_scores)
+        write_scored_outputs(run_dir, metrics, first.test_ids, first.test_y, test_scores)
         write_predictions(
             run_dir / runs.VAL_PREDICTIONS, first.val_ids, first.val_y, val_scores, metrics["threshold"]
         )

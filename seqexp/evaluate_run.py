@@ -112,8 +112,8 @@ def _write(
     notes: list[str],
 ) -> EvaluationResult:
     from seqexp import plots
-    from seqexp.evaluation import binary_metrics, classification_report, confusion, plot_confusion
-    from seqexp.experiment import write_predictions
+    from seqexp.evaluation import binary_metrics, classification_report
+    from seqexp.experiment import write_scored_outputs
 
     used = run.threshold if threshold is None else float(threshold)
     metrics = {
@@ -128,14 +128,7 @@ def _write(
     folder = runs.create_run_dir(
         run.folder / EVALUATIONS, part if part == "test" else Path(info["source"]).stem
     )
-    runs.write_json(folder / runs.METRICS, metrics)
-    matrix = confusion(y, scores, used)
-    runs.write_text(
-        folder / runs.CONFUSION_CSV,
-        "true\\predicted,0,1\n" + "".join(f"{i},{row[0]},{row[1]}\n" for i, row in enumerate(matrix)),
-    )
-    plot_confusion(matrix, folder / runs.CONFUSION_PNG, f"{part}, threshold {used:.3f}")
-    write_predictions(folder / runs.PREDICTIONS, ids, y, scores, used)
+    write_scored_outputs(folder, metrics, ids, y, scores, part=part)
     # The threshold was chosen on the run's validation split: this curve shows where it falls here.
     plots.write_score_plots(folder, {part: (y, scores)}, used, part)
     runs.write_json(  # written last: its presence means the evaluation folder is complete

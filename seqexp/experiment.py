@@ -230,7 +230,7 @@ def _run(
                 f"baseline {cfg.evaluate.baseline}: test PR-AUC {metrics['baseline']['test']['pr_auc']:.4f} "
                 f"(model {metrics['test']['pr_auc']:.4f})"
             )
-        write_test_outputs(run_dir, metrics, test.ids, test.y, scores_test)
+        write_scored_outputs(run_dir, metrics, test.ids, test.y, scores_test)
         write_predictions(run_dir / runs.VAL_PREDICTIONS, val.ids, val.y, scores_val, metrics["threshold"])
         figures_started = time.perf_counter()
         _write_figures(run_dir, cfg, metrics, (val.y, scores_val), (test.y, scores_test), history, estimator)
@@ -298,22 +298,27 @@ def _cell(value: Any) -> str:
     return "" if value is None else (f"{value:.8g}" if isinstance(value, float) else str(value))
 
 
-def write_test_outputs(
-    run_dir: Path, metrics: dict[str, Any], ids: np.ndarray, y: np.ndarray, scores: np.ndarray
+def write_scored_outputs(
+    folder: Path,
+    metrics: dict[str, Any],
+    ids: np.ndarray,
+    y: np.ndarray,
+    scores: np.ndarray,
+    part: str = "test",
 ) -> None:
-    """``metrics.json``, the test confusion matrix (CSV and PNG) and ``predictions.csv`` of a binary
-    run (a trained model or an ensemble), at the run's threshold."""
+    """``metrics.json``, the confusion matrix (CSV and PNG) and ``predictions.csv`` of scored binary
+    data at ``metrics["threshold"]``: a run's test split (model or ensemble) or an evaluation."""
     from seqexp.evaluation import confusion, plot_confusion
 
     threshold = metrics["threshold"]
-    runs.write_json(run_dir / runs.METRICS, metrics)
+    runs.write_json(folder / runs.METRICS, metrics)
     matrix = confusion(y, scores, threshold)
     runs.write_text(
-        run_dir / runs.CONFUSION_CSV,
+        folder / runs.CONFUSION_CSV,
         "true\\predicted,0,1\n" + "".join(f"{i},{row[0]},{row[1]}\n" for i, row in enumerate(matrix)),
     )
-    plot_confusion(matrix, run_dir / runs.CONFUSION_PNG, f"test, threshold {threshold:.3f}")
-    write_predictions(run_dir / runs.PREDICTIONS, ids, y, scores, threshold)
+    plot_confusion(matrix, folder / runs.CONFUSION_PNG, f"{part}, threshold {threshold:.3f}")
+    write_predictions(folder / runs.PREDICTIONS, ids, y, scores, threshold)
 
 
 def _write_figures(
