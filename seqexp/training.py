@@ -128,8 +128,8 @@ def _progress_callback(progress: Any, epochs: int) -> Any:
     return RichProgress()
 
 
-def progress_display(console: Any) -> Any:
-    """A rich progress bar for epochs with the latest metrics beside it."""
+def progress_display(console: Any, fields: str = "{task.fields[metrics]}") -> Any:
+    """A rich progress bar (epochs, or tune's trials) with ``fields`` rendered beside it."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
@@ -137,7 +137,7 @@ def progress_display(console: Any) -> Any:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[metrics]}"),
+        TextColumn(fields),
         console=console,
         transient=False,
     )

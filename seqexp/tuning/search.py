@@ -300,17 +300,9 @@ class TrialPool:
 
 def trial_progress(console: Any) -> Any:
     """Trial n of N, elapsed time and the best objective so far, live."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from seqexp.training import progress_display
 
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("best {task.fields[best]}"),
-        console=console,
-        transient=False,
-    )
+    return progress_display(console, "best {task.fields[best]}")
 
 
 def build_tuner(cfg: ExperimentConfig, hypermodel: Any, folder: Path, *, resume: bool) -> Any:
