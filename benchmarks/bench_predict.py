@@ -3,7 +3,7 @@
 N=10 steps, 20 features, the main config's 2-layer LSTM (64 -> 32 -> dense 32), untrained weights
 (speed does not depend on them). Three paths, each timed on the same rows:
   model.predict    Keras' own batched predict (what training-time scoring uses)
-  scorer           seqexp.predict.scorer: a traced tf.function over the model, 8192-row chunks
+  scorer           seqexp.commands.predict.scorer: a traced tf.function over the model, 8192-row chunks
   write_scores     the whole predict path: saved scaling + scorer + label + risk band + CSV rows
 with and without padding masks (masked sequences run the LSTM's slower masked path).
 
@@ -32,16 +32,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    from seqexp.backend import tensorflow
+    from seqexp.runtime.backend import tensorflow
 
     tf = tensorflow()
+    from seqexp.commands.predict import RiskBands, write_scores
     from seqexp.config import ExperimentConfig
     from seqexp.models.base import InputSpec
     from seqexp.models.keras_estimator import KerasEstimator
     from seqexp.models.recurrent import LSTMConfig, build_lstm
-    from seqexp.predict import RiskBands, write_scores
-    from seqexp.preprocess import Standardizer
-    from seqexp.saved_run import SavedRun
+    from seqexp.pipeline.scaling import Standardizer
+    from seqexp.runfolder.reader import SavedRun
 
     rng = np.random.default_rng(0)
     steps, features = 10, 20

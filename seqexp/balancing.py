@@ -14,9 +14,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from seqexp.config.section import Section
 from seqexp.errors import DataError
 from seqexp.registry import BALANCERS
-from seqexp.schema import Section
 
 Strategy = float | Literal["auto", "minority", "majority", "not minority", "not majority", "all"]
 STRATEGY_HELP = "imbalanced-learn sampling_strategy: 'auto', or minority/majority ratio after resampling"

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from seqexp.errors import UserError
-from seqexp.runs import RunInterrupted
+from seqexp.runfolder.lifecycle import RunInterrupted
 
 app = typer.Typer(
     add_completion=False,
@@ -98,18 +98,18 @@ def train(
     if mlflow:  # recorded in the run's config.yaml like any setting
         cfg = cfg.model_copy(update={"tracking": "mlflow"})
     track = _tracker(cfg.tracking == "mlflow", runs_dir, quiet)
-    from seqexp.groups import needs_group
+    from seqexp.pipeline.groups import needs_group
 
     if needs_group(cfg, seeds):
         _train_group(cfg, seeds, runs_dir, quiet, track)
         return
-    from seqexp.experiment import train_experiment
-    from seqexp.report import metrics_table
+    from seqexp.pipeline.train import train_experiment
+    from seqexp.reporting.tables import metrics_table
 
     show_progress = not quiet and out.is_terminal
     progress = None
     if show_progress:
-        from seqexp.training import progress_display
+        from seqexp.pipeline.callbacks import progress_display
 
         progress = progress_display(out)
     _signals_as_ctrl_c()
@@ -124,12 +124,12 @@ def train(
 
 
 def _train_group(cfg, seeds: int | None, runs_dir: Path, quiet: bool, track) -> None:
-    from seqexp.groups import group_title, train_planned_group
-    from seqexp.summary import spread_table
+    from seqexp.pipeline.groups import group_title, train_planned_group
+    from seqexp.pipeline.summary import spread_table
 
     progress = None
     if not quiet and out.is_terminal:
-        from seqexp.training import progress_display
+        from seqexp.pipeline.callbacks import progress_display
 
         progress = lambda: progress_display(out)  # noqa: E731  (a fresh bar per child run)
     result = train_planned_group(
@@ -255,7 +255,7 @@ def evaluate(
     quiet: QuietOpt = False,
 ) -> None:
     """Evaluate a run again (its test split, or new labelled data); prints the evaluation folder."""
-    from seqexp.evaluate_run import evaluate_run, evaluation_table
+    from seqexp.commands.evaluate import evaluate_run, evaluation_table
 
     result = evaluate_run(run, data=data, threshold=threshold, trust=trust_run)
     say = _say(quiet)
@@ -264,7 +264,7 @@ def evaluate(
     if not quiet:
         import json
 
-        from seqexp.runs import METRICS
+        from seqexp.runfolder.files import METRICS
 
         out.print(evaluation_table(result, json.loads((run / METRICS).read_text())))
     out.print(str(result.folder), soft_wrap=True)
@@ -298,7 +298,7 @@ def ensemble(
     mlflow: MlflowOpt = False,
 ) -> None:
     """Combine saved runs into one model; the last line printed is its run folder."""
-    from seqexp.ensemble import build_ensemble, ensemble_table, parse_weights, tune_members
+    from seqexp.commands.ensemble import build_ensemble, ensemble_table, parse_weights, tune_members
 
     track = _tracker(mlflow, runs_dir, quiet)
     paths = list(members or [])
@@ -354,7 +354,7 @@ def predict(
     quiet: QuietOpt = False,
 ) -> None:
     """Score new customers: id, score, label at the run's threshold, risk level; prints the CSV."""
-    from seqexp.predict import predict_run, summary_lines
+    from seqexp.commands.predict import predict_run, summary_lines
 
     names = [x.strip() for x in levels.split(",")] if levels is not None else None
     summary = predict_run(run, source, output, cuts=_floats(bands, "--bands"), levels=names, trust=trust_run)
@@ -376,7 +376,7 @@ def compare(
     quiet: QuietOpt = False,
 ) -> None:
     """Leaderboard of runs: table, CSV, figures, one HTML file; prints the report folder."""
-    from seqexp.compare import compare_runs, find_runs, rich_table
+    from seqexp.commands.compare import compare_runs, find_runs, rich_table
 
     if bool(run_dirs) == all_runs:
         raise UserError("give run folders, or --all (with --runs-dir) for every run, not both")

@@ -24,8 +24,8 @@ from typing import Any
 
 import yaml
 
-from seqexp import runs
 from seqexp.errors import UserError
+from seqexp.runfolder import files, lifecycle
 
 DEFAULT_DIR = "mlruns"
 DEFAULT_EXPERIMENT = "seqexp"
@@ -107,7 +107,7 @@ def log_run_folder(run_dir: Path, *, uri: str, experiment: str, parent_id: str |
         # database backend, so the file store is the only server-less one. An explicit user value wins.
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     client = MlflowClient(tracking_uri=uri)
-    record = runs.read_run(run_dir)
+    record = lifecycle.read_run(run_dir)
     tags = run_tags(run_dir, record)
     if parent_id is not None:
         tags["mlflow.parentRunId"] = parent_id
@@ -118,19 +118,19 @@ def log_run_folder(run_dir: Path, *, uri: str, experiment: str, parent_id: str |
         run_name=run_dir.name,
     )
     run_id = run.info.run_id
-    config = _read_yaml(run_dir / runs.CONFIG)
-    metrics = _read_json(run_dir / runs.METRICS)
+    config = _read_yaml(run_dir / files.CONFIG)
+    metrics = _read_json(run_dir / files.METRICS)
     now = _millis(record.get("finished")) or int(time.time() * 1000)
     client.log_batch(
         run_id,
         metrics=[Metric(k, v, now, 0) for k, v in flat_metrics(metrics).items()]
-        + [Metric(k, v, now, step) for k, v, step in history_metrics(run_dir / runs.HISTORY)],
+        + [Metric(k, v, now, step) for k, v, step in history_metrics(run_dir / files.HISTORY)],
         params=[Param(k, v) for k, v in flat_params(config).items()],
     )
     children = [str(c) for c in record.get("children", [])]
     _log_artifacts(client, run_id, run_dir, skip=set(children))
     for child in children:
-        if (run_dir / child / runs.RUN).is_file():
+        if (run_dir / child / files.RUN).is_file():
             log_run_folder(run_dir / child, uri=uri, experiment=experiment, parent_id=run_id)
     client.set_terminated(
         run_id,

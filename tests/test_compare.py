@@ -99,7 +99,7 @@ def test_compare_bad_input(tmp_path: Path) -> None:
 
 
 def test_unknown_sort_key(runs_dir: Path) -> None:
-    from seqexp.compare import build_leaderboard
+    from seqexp.commands.compare import build_leaderboard
     from seqexp.errors import UserError
 
     with pytest.raises(UserError, match="--sort"):

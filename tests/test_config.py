@@ -100,7 +100,7 @@ def test_set_syntax_errors() -> None:
 def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
     from pydantic import BaseModel
 
-    from seqexp.schema import ConfigPath
+    from seqexp.config.section import ConfigPath
 
     class Holder(BaseModel):
         path: ConfigPath

@@ -12,7 +12,7 @@ import pytest
 
 from seqexp.config import validate_config
 from seqexp.data import cache
-from seqexp.experiment import load_dataset
+from seqexp.pipeline.train import load_dataset
 
 LOG = """customer,when,amount,kind
 A,2024-01-01,10,shop

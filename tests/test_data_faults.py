@@ -2,7 +2,7 @@
 
 Faults of raw files (empty file, header only, mixed-type columns, duplicated ids, 100,000 events for
 one customer) belong to the file readers; these tests feed model-ready ``Dataset`` arrays straight
-to ``seqexp.experiment.prepare`` and the balancers.
+to ``seqexp.pipeline.train.prepare`` and the balancers.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import re
 import numpy as np
 import pytest
 
-from seqexp import experiment
 from seqexp.balancing import balance
 from seqexp.config import load_config
 from seqexp.data.dataset import Dataset
 from seqexp.errors import DataError
+from seqexp.pipeline import train as experiment
 from tests.conftest import TINY
 
 

@@ -11,8 +11,8 @@ from tests.conftest import TINY
 
 
 def test_mirrored_training_runs_and_names_its_replicas(tmp_path: Path) -> None:
-    from seqexp.backend import tensorflow
-    from seqexp.experiment import train_experiment
+    from seqexp.pipeline.train import train_experiment
+    from seqexp.runtime.backend import tensorflow
 
     cfg = load_config(TINY, ["train.distribute=mirrored", "train.epochs=1", "evaluate.baseline=none"])
     result = train_experiment(cfg, runs_dir=tmp_path)

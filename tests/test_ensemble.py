@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score
 
-from seqexp.config import load_config
-from seqexp.ensemble import (
+from seqexp.commands.ensemble import (
     METHODS,
     build_ensemble,
     ensemble_scores,
@@ -20,9 +19,10 @@ from seqexp.ensemble import (
     simplex_grid,
     tune_members,
 )
+from seqexp.config import load_config
 from seqexp.errors import UserError
-from seqexp.experiment import train_experiment
-from seqexp.repeats import seed_variants
+from seqexp.pipeline.repeats import seed_variants
+from seqexp.pipeline.train import train_experiment
 from tests.conftest import TINY, run_cli
 
 pytestmark = pytest.mark.slow  # two tiny LSTM runs and two logistic regressions, trained once
@@ -187,8 +187,8 @@ def test_cli_refusal_is_one_line_and_exit_code_2(members: dict[str, Path], tmp_p
 def test_evaluate_and_predict_reopen_an_ensemble_through_its_members(
     members: dict[str, Path], tmp_path: Path
 ) -> None:
-    from seqexp.evaluate_run import evaluate_run
-    from seqexp.predict import predict_run
+    from seqexp.commands.evaluate import evaluate_run
+    from seqexp.commands.predict import predict_run
 
     run_dir = build_ensemble(same_split(members), method="rank", runs_dir=tmp_path).run_dir
     result = evaluate_run(run_dir)

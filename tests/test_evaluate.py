@@ -63,7 +63,7 @@ def test_evaluate_reproduces_the_test_metrics_without_touching_the_run(tiny_run:
 
 
 def test_evaluate_on_new_labelled_data_with_a_threshold(tiny_run: Path, write_config) -> None:
-    from seqexp.evaluate_run import evaluate_run
+    from seqexp.commands.evaluate import evaluate_run
 
     config = write_config(
         "data: {name: synthetic_transactions, customers: 300, sequence_length: 6, "
@@ -108,8 +108,8 @@ def test_evaluate_bad_input_is_one_error(tiny_run: Path, tmp_path: Path, case: s
 
 
 def test_evaluate_data_of_another_shape_is_refused(tiny_run: Path, write_config) -> None:
+    from seqexp.commands.evaluate import evaluate_run
     from seqexp.errors import UserError
-    from seqexp.evaluate_run import evaluate_run
 
     config = write_config("data: {name: synthetic_transactions, customers: 200, sequence_length: 9}\n")
     with pytest.raises(UserError, match=r"shape \[9, 9\].*expects \[6, 9\]"):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from seqexp import runs
+from seqexp.runfolder import atomic, files
 from tests.conftest import ROOT, TINY
 
 
@@ -38,7 +38,7 @@ def _wait_for_epochs(runs_dir: Path, process: subprocess.Popen, epochs: int, tim
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
-        for partial in runs_dir.glob(f"*/{runs.HISTORY_PARTIAL}"):
+        for partial in runs_dir.glob(f"*/{files.HISTORY_PARTIAL}"):
             if len(partial.read_text().splitlines()) > epochs:
                 return partial.parent
         time.sleep(0.2)
@@ -56,27 +56,27 @@ def test_a_signal_during_training_leaves_an_interrupted_run(sig: signal.Signals,
 
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr and "interrupted" in stderr
-    run = json.loads((run_dir / runs.RUN).read_text())
+    run = json.loads((run_dir / files.RUN).read_text())
     assert run["status"] == "interrupted" and run["finished"]
-    assert (run_dir / runs.CONFIG).is_file()
-    history = pd.read_csv(run_dir / runs.HISTORY)
+    assert (run_dir / files.CONFIG).is_file()
+    history = pd.read_csv(run_dir / files.HISTORY)
     assert len(history) >= 2 and list(history["epoch"]) == list(range(1, len(history) + 1))
-    assert not (run_dir / runs.HISTORY_PARTIAL).exists()
-    assert not (run_dir / runs.METRICS).exists(), "an interrupted run must not look complete"
+    assert not (run_dir / files.HISTORY_PARTIAL).exists()
+    assert not (run_dir / files.METRICS).exists(), "an interrupted run must not look complete"
     assert not [p.name for p in run_dir.iterdir() if ".tmp" in p.name], "temporary file left behind"
 
     # The checkpoint is a complete Keras file holding the best epoch's weights; it loads safely.
     from seqexp.models.keras_estimator import KerasEstimator
 
     (run_dir / "model.keras").unlink(missing_ok=True)
-    os.link(run_dir / runs.CHECKPOINT, run_dir / "model.keras")
+    os.link(run_dir / files.CHECKPOINT, run_dir / "model.keras")
     model = KerasEstimator.load(run_dir)
     assert model.model.count_params() > 0
 
 
 def test_a_crash_marks_the_run_failed_with_the_error(tmp_path: Path, monkeypatch) -> None:
-    from seqexp import experiment
     from seqexp.config import load_config
+    from seqexp.pipeline import train as experiment
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
@@ -86,29 +86,29 @@ def test_a_crash_marks_the_run_failed_with_the_error(tmp_path: Path, monkeypatch
     with pytest.raises(RuntimeError):
         experiment.train_experiment(cfg, runs_dir=tmp_path)
     (run_dir,) = tmp_path.iterdir()
-    run = json.loads((run_dir / runs.RUN).read_text())
+    run = json.loads((run_dir / files.RUN).read_text())
     assert run["status"] == "failed" and run["error"] == "RuntimeError: disk on fire"
-    assert (run_dir / runs.CONFIG).is_file() and (run_dir / runs.HISTORY).is_file()
-    assert not (run_dir / runs.METRICS).exists()
+    assert (run_dir / files.CONFIG).is_file() and (run_dir / files.HISTORY).is_file()
+    assert not (run_dir / files.METRICS).exists()
 
 
 def test_atomic_writes_leave_the_old_file_or_the_new_one(tmp_path: Path) -> None:
     target = tmp_path / "metrics.json"
-    runs.write_text(target, "old")
+    atomic.write_text(target, "old")
     for error in (KeyboardInterrupt, RuntimeError):
-        with pytest.raises(error), runs.atomic_path(target) as tmp:
+        with pytest.raises(error), atomic.atomic_path(target) as tmp:
             tmp.write_text("half of the ne")
             raise error
         assert target.read_text() == "old"
-    with runs.atomic_path(target) as tmp:
+    with atomic.atomic_path(target) as tmp:
         assert tmp.suffix == ".json" and tmp.parent == tmp_path  # same folder: the rename is atomic
         tmp.write_text("new")
     assert target.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
 
 
-# Calls that write a file. In seqexp/ each must go through runs.write_text / write_json or sit in a
-# ``with runs.atomic_path(...)`` block (temp file + rename). Append-only logs are listed by hand.
+# Calls that write a file. In seqexp/ each must go through atomic.write_text / write_json or sit in a
+# ``with atomic.atomic_path(...)`` block (temp file + rename). Append-only logs are listed by hand.
 WRITERS = (
     ".save(",
     ".savefig(",
@@ -139,9 +139,9 @@ def test_every_writer_in_the_package_is_atomic() -> None:
                 continue
             calls_atomic = any(code.startswith(a) or f"runs.{a}" in code or f".{a}" in code for a in ATOMIC)
             in_atomic_block = "atomic_path(" in "\n".join(lines[max(0, i - 3) : i + 1])
-            if calls_atomic and ".write_text(" not in code.replace("runs.write_text(", ""):
+            if calls_atomic and ".write_text(" not in code.replace("atomic.write_text(", ""):
                 continue
             if in_atomic_block or (name, code) in APPEND_ONLY:
                 continue
             offenders.append(f"{name}:{i + 1}: {code}")
-    assert not offenders, "write through runs.write_text or inside runs.atomic_path:\n" + "\n".join(offenders)
+    assert not offenders, "write through atomic.write_text or inside atomic.atomic_path:\n" + "\n".join(offenders)

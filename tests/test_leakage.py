@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqexp import experiment, runs
 from seqexp.balancing import balance
 from seqexp.config import load_config
-from seqexp.evaluation import choose_threshold
-from seqexp.preprocess import Standardizer
+from seqexp.pipeline import train as experiment
+from seqexp.pipeline.scaling import Standardizer
+from seqexp.runfolder import files
+from seqexp.tasks.binary_metrics import choose_threshold
 from tests.conftest import TINY
 
 
@@ -65,7 +66,7 @@ def test_scaling_is_fitted_on_training_rows_only(tiny_cfg, tmp_path: Path, monke
     monkeypatch.setattr(experiment, "load_dataset", lambda _cfg: data)
     result = experiment.train_experiment(cfg, runs_dir=tmp_path)
 
-    stored = Standardizer.load(result.run_dir / runs.PREPROCESS)
+    stored = Standardizer.load(result.run_dir / files.PREPROCESS)
     np.testing.assert_allclose(np.array(stored.mean)[numeric], train_rows[:, numeric].mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(np.array(stored.std)[numeric], train_rows[:, numeric].std(axis=0), rtol=1e-4)
     all_rows = data.X[data.mask]
@@ -86,9 +87,9 @@ def test_the_threshold_is_chosen_on_validation(rule: str, tmp_path: Path) -> Non
         ["data.customers=600", "model={name: logistic_regression, C: 0.05}", f"evaluate.threshold={rule}"],
     )
     result = experiment.train_experiment(cfg, runs_dir=tmp_path)
-    metrics = json.loads((result.run_dir / runs.METRICS).read_text())
-    y_val, s_val = _read(result.run_dir / runs.VAL_PREDICTIONS)
-    y_test, s_test = _read(result.run_dir / runs.PREDICTIONS)
+    metrics = json.loads((result.run_dir / files.METRICS).read_text())
+    y_val, s_val = _read(result.run_dir / files.VAL_PREDICTIONS)
+    y_test, s_test = _read(result.run_dir / files.PREDICTIONS)
     # The CSVs hold scores rounded to 6 decimals, so the recomputed threshold is too.
     from_val = choose_threshold(cfg.evaluate.threshold, y_val, s_val)
     from_test = choose_threshold(cfg.evaluate.threshold, y_test, s_test)

@@ -18,8 +18,8 @@ from seqexp.data.next_shop import SyntheticNextShopConfig, build_synthetic_next_
 from seqexp.errors import DataError, UserError
 from seqexp.models import build_estimator, load_estimator
 from seqexp.models.base import FitData, InputSpec
-from seqexp.multiclass import check_config, multiclass_metrics
 from seqexp.registry import BALANCERS, MODELS
+from seqexp.tasks.multiclass import check_config, multiclass_metrics
 from tests.conftest import run_cli
 
 K = 5  # classes in the unit tests

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from seqexp.config.section import ConfigPath, Section
 from seqexp.errors import DataError, UserError
-from seqexp.schema import ConfigPath, Section
 from tests.conftest import TINY, run_cli
 
 NEW_CUSTOMERS = "data: {name: synthetic_transactions, customers: 250, sequence_length: 6, seed: 5}\n"
@@ -47,9 +47,9 @@ def test_predict_cli_scores_every_customer(tiny_run: Path, write_config, tmp_pat
 
 
 def test_predict_agrees_with_evaluate_scores_and_chunking_changes_nothing(tiny_run: Path, tmp_path: Path):
-    from seqexp.experiment import load_dataset, make_split
-    from seqexp.predict import RiskBands, write_scores
-    from seqexp.saved_run import open_run
+    from seqexp.commands.predict import RiskBands, write_scores
+    from seqexp.pipeline.train import load_dataset, make_split
+    from seqexp.runfolder.reader import open_run
 
     run = open_run(tiny_run)
     data = load_dataset(run.cfg)
@@ -68,8 +68,8 @@ def test_predict_agrees_with_evaluate_scores_and_chunking_changes_nothing(tiny_r
 
 
 def test_risk_bands_from_the_config_and_bad_bands(tiny_run: Path) -> None:
-    from seqexp.predict import RiskBands, bands_for
-    from seqexp.saved_run import open_run
+    from seqexp.commands.predict import RiskBands, bands_for
+    from seqexp.runfolder.reader import open_run
 
     run = open_run(tiny_run)
     assert bands_for(run) == RiskBands()
@@ -109,7 +109,7 @@ def file_run(tiny_run: Path, monkeypatch):
     """The tiny run as if it had been trained from an events file (the builder contract is all
     predict relies on); the source is registered for this test only."""
     from seqexp.registry import DATA_SOURCES, Entry
-    from seqexp.saved_run import open_run
+    from seqexp.runfolder.reader import open_run
 
     entry = Entry("test_events_csv", build_events_csv, EventsCsvConfig, "test only", frozenset())
     monkeypatch.setitem(DATA_SOURCES._entries, "test_events_csv", entry)
@@ -131,8 +131,8 @@ def _events_file(tmp_path: Path, *, unseen: int = 0, drop: str | None = None) ->
 
 
 def test_predict_a_data_file_with_an_unseen_category(file_run, tmp_path: Path) -> None:
-    from seqexp.predict import RiskBands, summary_lines, write_scores
-    from seqexp.saved_run import build_input, data_config_for, unseen_levels
+    from seqexp.commands.predict import RiskBands, summary_lines, write_scores
+    from seqexp.runfolder.reader import build_input, data_config_for, unseen_levels
 
     path = _events_file(tmp_path, unseen=5)
     data_cfg = data_config_for(file_run, path)
@@ -148,7 +148,7 @@ def test_predict_a_data_file_with_an_unseen_category(file_run, tmp_path: Path) -
 
 
 def test_predict_a_file_missing_a_column_is_a_data_error(file_run, tmp_path: Path) -> None:
-    from seqexp.saved_run import build_input, data_config_for
+    from seqexp.runfolder.reader import build_input, data_config_for
 
     path = _events_file(tmp_path, drop="amount")
     with pytest.raises(DataError, match="missing column amount"):
@@ -156,7 +156,7 @@ def test_predict_a_file_missing_a_column_is_a_data_error(file_run, tmp_path: Pat
 
 
 def test_a_file_for_a_run_whose_source_reads_no_files(tiny_run: Path, tmp_path: Path) -> None:
-    from seqexp.saved_run import data_config_for, open_run
+    from seqexp.runfolder.reader import data_config_for, open_run
 
     path = _events_file(tmp_path)
     with pytest.raises(UserError, match="does not read files; give a data config YAML"):

@@ -10,11 +10,11 @@ from pydantic import Field
 
 from seqexp import components  # noqa: F401
 from seqexp.balancing import balance
+from seqexp.config.section import Section
 from seqexp.errors import UserError
 from seqexp.models import build_estimator, load_estimator
 from seqexp.models.base import FitData, InputSpec
 from seqexp.registry import BALANCERS, DATA_SOURCES, MODELS, Registry
-from seqexp.schema import Section
 
 
 class _ThingConfig(Section):
@@ -110,7 +110,7 @@ def test_balancers_on_tables(entry) -> None:
 )
 def test_synthetic_counts_are_never_negative(entry) -> None:
     """What matters after scaling: mapped back to raw units, a never-negative column stays >= 0."""
-    from seqexp.preprocess import Standardizer
+    from seqexp.pipeline.scaling import Standardizer
 
     rng = np.random.default_rng(3)
     X, y, mask = _sequences()
@@ -215,7 +215,7 @@ def test_padding_is_ignored(name: str, cfg: dict) -> None:
     import keras
 
     from seqexp.models import build_keras_model
-    from seqexp.seeding import seed_everything
+    from seqexp.runtime.seeding import seed_everything
 
     seed_everything(0)
     X, _, _ = _sequences(n=16)

@@ -17,13 +17,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqexp import runs
 from seqexp.errors import UserError
+from seqexp.runfolder import atomic, files, lifecycle
 from tests.conftest import ROOT, TINY
 
 SMALL = ["--set", "data.customers=200", "--set", "train.epochs=1"]
-COMPLETE = [runs.CONFIG, runs.RUN, runs.CLASS_COUNTS, runs.HISTORY, runs.METRICS, runs.PREDICTIONS,
-            runs.VAL_PREDICTIONS, runs.PREPROCESS, runs.CONFUSION_PNG, "model.keras"]  # fmt: skip
+COMPLETE = [files.CONFIG, files.RUN, files.CLASS_COUNTS, files.HISTORY, files.METRICS, files.PREDICTIONS,
+            files.VAL_PREDICTIONS, files.PREPROCESS, files.CONFUSION_PNG, "model.keras"]  # fmt: skip
 
 
 def _train(runs_dir: Path, *extra: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.Popen:
@@ -52,7 +52,7 @@ def test_parallel_runs_get_distinct_complete_folders(parallel_runs: list[Path]) 
     assert len(set(parallel_runs)) == 8
     assert len(list(parallel_runs[0].parent.iterdir())) == 8
     for folder in parallel_runs:
-        assert json.loads((folder / runs.RUN).read_text())["status"] == "completed"
+        assert json.loads((folder / files.RUN).read_text())["status"] == "completed"
         for name in COMPLETE:
             assert (folder / name).is_file(), f"{folder.name}: {name} missing"
         assert not [p.name for p in folder.iterdir() if ".tmp" in p.name]
@@ -62,7 +62,7 @@ def test_parallel_runs_get_distinct_complete_folders(parallel_runs: list[Path]) 
 def test_same_seed_is_bitwise_identical_even_in_parallel(parallel_runs: list[Path]) -> None:
     first = parallel_runs[0]
     for folder in parallel_runs[1:]:
-        for name in (runs.METRICS, runs.PREDICTIONS, runs.VAL_PREDICTIONS):
+        for name in (files.METRICS, files.PREDICTIONS, files.VAL_PREDICTIONS):
             assert (folder / name).read_bytes() == (first / name).read_bytes(), name
 
 
@@ -86,7 +86,7 @@ def test_another_seed_differs_and_nothing_is_written_outside_the_runs_folder(
     # Per-user library caches (Keras's keras.json, matplotlib's font list) are not run outputs.
     outside = [p for p in outside if not p.startswith(("home/.keras", "home/.cache", "home/.config"))]
     assert outside == [], outside
-    for name in (runs.METRICS, runs.PREDICTIONS):
+    for name in (files.METRICS, files.PREDICTIONS):
         assert (run_dir / name).read_bytes() != (parallel_runs[0] / name).read_bytes(), name
 
 
@@ -98,14 +98,14 @@ def test_another_seed_differs_and_nothing_is_written_outside_the_runs_folder(
     name=st.text(min_size=1, max_size=200) | st.sampled_from(["..", "../..", "/etc/passwd", "a/../../b", "."])
 )
 def test_run_names_cannot_escape_the_runs_folder(name: str) -> None:
-    cleaned = runs.safe_name(name)
+    cleaned = lifecycle.safe_name(name)
     assert cleaned and cleaned not in (".", "..") and "/" not in cleaned and "\\" not in cleaned
     assert len(cleaned) <= 80 and cleaned.isascii() and not cleaned.startswith((".", "-"))
 
 
 @pytest.mark.parametrize("name", ["../../evil", "/abs/path", "a/b", "..", "名前 with spaces", "\x00nul"])
 def test_run_folder_stays_inside_the_runs_dir(name: str, tmp_path: Path) -> None:
-    folder = runs.create_run_dir(tmp_path / "runs", name)
+    folder = lifecycle.create_run_dir(tmp_path / "runs", name)
     assert folder.parent == tmp_path / "runs" and folder.resolve().is_relative_to(
         (tmp_path / "runs").resolve()
     )
@@ -115,7 +115,7 @@ def test_run_folder_stays_inside_the_runs_dir(name: str, tmp_path: Path) -> None
 def test_config_paths_are_relative_to_the_config_file_not_the_cwd(tmp_path: Path, monkeypatch) -> None:
     from pydantic import BaseModel
 
-    from seqexp.schema import ConfigPath
+    from seqexp.config.section import ConfigPath
 
     class Holder(BaseModel):
         path: ConfigPath
@@ -172,7 +172,7 @@ def test_loading_a_run_folder_imports_nothing_from_it(tmp_path: Path) -> None:
     """Python files planted in a run folder are never imported by the loaders."""
     from seqexp.models import load_estimator
     from seqexp.models.baselines import LogisticEstimator
-    from seqexp.preprocess import Standardizer
+    from seqexp.pipeline.scaling import Standardizer
 
     code = f"open({str(tmp_path / 'pwned')!r}, 'w').write('x')\n"
     for name in ("__init__.py", "sitecustomize.py", "keras.py", "numpy.py", "seqexp.py", "json.py"):
@@ -186,10 +186,10 @@ def test_loading_a_run_folder_imports_nothing_from_it(tmp_path: Path) -> None:
     estimator = LogisticEstimator(LogisticRegression())
     estimator.fit(table, table, train_cfg=None, callbacks=[])
     estimator.save(tmp_path)
-    Standardizer(["a"], [0.0], [1.0], [True]).save(tmp_path / runs.PREPROCESS)
-    runs.write_json(tmp_path / runs.RUN, {"status": "completed", "estimator": "logistic_regression"})
-    kind = runs.read_run(tmp_path)["estimator"]
+    Standardizer(["a"], [0.0], [1.0], [True]).save(tmp_path / files.PREPROCESS)
+    atomic.write_json(tmp_path / files.RUN, {"status": "completed", "estimator": "logistic_regression"})
+    kind = lifecycle.read_run(tmp_path)["estimator"]
     load_estimator(kind, tmp_path)
-    Standardizer.load(tmp_path / runs.PREPROCESS)
+    Standardizer.load(tmp_path / files.PREPROCESS)
     subprocess.run([sys.executable, "-c", "import seqexp.models"], cwd=ROOT, check=True)
     assert not (tmp_path / "pwned").exists()

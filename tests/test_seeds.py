@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from seqexp.config import load_config
-from seqexp.repeats import seed_variants, train_repeats
+from seqexp.pipeline.repeats import seed_variants, train_repeats
 from tests.conftest import TINY, run_cli
 
 pytestmark = pytest.mark.slow  # three tiny LSTM runs (about 40 s on the shared machine)

@@ -13,7 +13,7 @@ from seqexp.data.events import build_events
 from seqexp.data.npz import build_npz
 from seqexp.data.table import build_table
 from seqexp.errors import DataError
-from seqexp.experiment import prepare
+from seqexp.pipeline.train import prepare
 
 
 def data_cfg(tmp_path: Path, data: dict):

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from seqexp.preprocess import Standardizer
+from seqexp.pipeline.scaling import Standardizer
 from tests.conftest import ROOT
 
 

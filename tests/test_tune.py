@@ -214,11 +214,11 @@ def test_resume_after_a_killed_process_skips_finished_trials(write_config, tmp_p
 
 
 def test_a_new_search_never_reuses_a_folder_and_resume_needs_a_tune_folder(tmp_path: Path) -> None:
-    from seqexp import runs
+    from seqexp.runfolder import lifecycle
     from seqexp.tuning.search import run_tune
 
-    plain = runs.create_run_dir(tmp_path, "plain")
-    runs.RunRecord(plain, command="train")
+    plain = lifecycle.create_run_dir(tmp_path, "plain")
+    lifecycle.RunRecord(plain, command="train")
     with pytest.raises(UserError, match="not a tune folder"):
         run_tune(None, runs_dir=tmp_path, resume=plain)
     with pytest.raises(UserError, match="has no 'tune' section"):

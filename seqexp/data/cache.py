@@ -104,7 +104,7 @@ def _note(data: Dataset, note: str) -> Dataset:
 def store(folder: Path, key: str, data: Dataset) -> bool:
     """Write the entry (arrays first, metadata last, both atomically); False when ids cannot be
     stored without pickle (mixed types), in which case nothing is written."""
-    from seqexp.runs import atomic_path
+    from seqexp.runfolder.atomic import atomic_path
 
     ids = data.ids
     ids_object = ids.dtype == object

@@ -16,11 +16,11 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from seqexp.config.section import Section
 from seqexp.data.dataset import Dataset
 from seqexp.data.synthetic import GENERATORS
 from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
-from seqexp.schema import Section
 
 pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 

@@ -16,7 +16,7 @@ CARD_FILE = "card.json"
 def write_generated(cfg: Any, folder: Path) -> Path:
     """Write ``events.parquet``, ``labels.parquet`` and ``card.json`` into ``folder``."""
     from seqexp.data.synthetic import GENERATORS
-    from seqexp.runs import atomic_path, write_text
+    from seqexp.runfolder.atomic import atomic_path, write_text
 
     generator = GENERATORS.get(cfg.data.name)
     if generator is None:

@@ -12,11 +12,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from seqexp.config.section import ConfigPath, Section
 from seqexp.data.dataset import Dataset
 from seqexp.data.readers import check_two_classes
 from seqexp.errors import DataError
 from seqexp.registry import DATA_SOURCES
-from seqexp.schema import ConfigPath, Section
 
 
 class NpzConfig(Section):

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from seqexp.config.section import ConfigPath, Section
 from seqexp.data.dataset import Dataset
 from seqexp.data.readers import (
     as_label,
@@ -30,7 +31,6 @@ from seqexp.data.readers import (
 from seqexp.errors import DataError
 from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
-from seqexp.schema import ConfigPath, Section
 
 pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 

@@ -12,8 +12,8 @@ from seqexp.registry import MODELS
 
 def build_keras_model(model_cfg: Any, train_cfg: Any, spec: InputSpec) -> Any:
     """The registered architecture, compiled with the training settings (also used by the tuner)."""
-    from seqexp.distribute import scope
     from seqexp.models.keras_estimator import compile_model
+    from seqexp.runtime.distribute import scope
 
     with scope(train_cfg):  # train.distribute: variables created and compiled under the strategy
         return compile_model(MODELS.get(model_cfg.name).builder(model_cfg, spec), train_cfg)
@@ -24,7 +24,7 @@ def build_estimator(model_cfg: Any, train_cfg: Any, spec: InputSpec, *, seed: in
     entry = MODELS.get(model_cfg.name)
     if "keras" in entry.tags:
         from seqexp.models.keras_estimator import KerasEstimator
-        from seqexp.seeding import seed_everything
+        from seqexp.runtime.seeding import seed_everything
 
         seed_everything(seed)
         return KerasEstimator(build_keras_model(model_cfg, train_cfg, spec))
@@ -71,7 +71,7 @@ def load_estimator(kind: str, folder: Path, *, trust: bool = False) -> Estimator
             "it contains. Pass --trust-run if you made this run folder or trust whoever did."
         )
     if kind not in _PLAIN:
-        from seqexp.backend import tensorflow
+        from seqexp.runtime.backend import tensorflow
 
         tensorflow()
     module, cls = LOADERS[kind].split(":")

@@ -17,10 +17,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from seqexp.config.section import Section
 from seqexp.models.base import Estimator, FitData, InputSpec
 from seqexp.models.blocks import require_sequences
 from seqexp.registry import MODELS
-from seqexp.schema import Section
 
 STATE_FILE = "autoencoder.json"
 
@@ -113,7 +113,7 @@ class AutoencoderEstimator(Estimator):
 
     def save(self, folder: Path) -> Path:
         from seqexp.models.keras_estimator import MODEL_FILE, save_keras
-        from seqexp.runs import write_text
+        from seqexp.runfolder.atomic import write_text
 
         path = save_keras(self.model, folder)
         write_text(
@@ -148,7 +148,7 @@ def _ranking_on_validation(estimator: AutoencoderEstimator, val: FitData) -> Any
 
 @MODELS.register(LSTMAutoencoderConfig, tags=("sequence", "anomaly"))
 def build_lstm_autoencoder(cfg: LSTMAutoencoderConfig, spec: InputSpec, *, seed: int) -> Estimator:
-    from seqexp.seeding import seed_everything
+    from seqexp.runtime.seeding import seed_everything
 
     require_sequences(spec, cfg.name)
     if spec.multiclass:

@@ -14,11 +14,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from seqexp.config.section import Section
 from seqexp.errors import UserError
 from seqexp.models.base import Estimator, FitData, InputSpec
 from seqexp.models.features import table_features
 from seqexp.registry import MODELS
-from seqexp.schema import Section
 
 LOGISTIC_FILE = "model_logistic.json"
 GBM_FILE = "model_gbm.joblib"
@@ -125,7 +125,7 @@ class LogisticEstimator(_FeatureEstimator):
         return self._from_proba(self.model.predict_proba((F - self.center) / self.spread))
 
     def save(self, folder: Path) -> Path:
-        from seqexp.runs import write_text
+        from seqexp.runfolder.atomic import write_text
 
         state = {
             "params": self.model.get_params(),
@@ -165,7 +165,7 @@ class GradientBoostingEstimator(_FeatureEstimator):
     def save(self, folder: Path) -> Path:
         import joblib
 
-        from seqexp.runs import write_text
+        from seqexp.runfolder.atomic import write_text
 
         path = folder / GBM_FILE
         tmp = folder / f".{GBM_FILE}.tmp"

@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from seqexp.config.section import Section
 from seqexp.models.base import InputSpec
 from seqexp.models.blocks import Activation, dense_head
 from seqexp.registry import MODELS
-from seqexp.schema import Section
 
 
 class DenseConfig(Section):

@@ -82,7 +82,7 @@ def compile_model(model: Any, train_cfg: Any) -> Any:
 
 def save_keras(model: Any, folder: Path) -> Path:
     """Write ``model.keras`` atomically."""
-    from seqexp.runs import atomic_path
+    from seqexp.runfolder.atomic import atomic_path
 
     path = folder / MODEL_FILE
     with atomic_path(path) as tmp:

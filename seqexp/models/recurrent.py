@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from seqexp.config.section import Section
 from seqexp.models.base import InputSpec
 from seqexp.models.blocks import Activation, dense_head, require_sequences, sequence_input
 from seqexp.registry import MODELS
-from seqexp.schema import Section
 
 TAGS = ("keras", "sequence")
 

@@ -6,11 +6,11 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from seqexp.config.section import Section
 from seqexp.errors import UserError
 from seqexp.models.base import InputSpec
 from seqexp.models.blocks import Activation, dense_head, sequence_input
 from seqexp.registry import MODELS
-from seqexp.schema import Section
 
 
 class TransformerConfig(Section):

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from seqexp.schema import Section
+from seqexp.config.section import Section
 
 OBJECTIVES = ("val_pr_auc", "val_loss", "val_auc", "val_f1", "val_mcc")
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from seqexp import runs
 from seqexp.config import ExperimentConfig, load_config, to_yaml
 from seqexp.errors import UserError
+from seqexp.runfolder import atomic, files, lifecycle
 from seqexp.tuning import space as space_mod
 
 Say = Callable[[str], None]
@@ -135,7 +135,7 @@ def validation_scores_callback(X_val: np.ndarray, y_val: np.ndarray) -> Any:
     import keras
     from sklearn.metrics import f1_score, matthews_corrcoef
 
-    from seqexp.evaluation import choose_threshold
+    from seqexp.tasks.binary_metrics import choose_threshold
 
     class ValidationScores(keras.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -203,9 +203,9 @@ class TrialEvents:
             self.objective: "" if score is None else f"{score:.6g}",
             "epochs": metrics.get("epochs", ""),
             "seconds": f"{metrics.get('seconds', 0.0):.2f}",
-            "finished": runs.now_iso(),
+            "finished": lifecycle.now_iso(),
         }
-        runs.append_csv_row(self.folder / RAN_HERE, row)  # as each trial ends: a kill loses nothing
+        atomic.append_csv_row(self.folder / RAN_HERE, row)  # as each trial ends: a kill loses nothing
         of = f"/{self.total}" if self.total else ""
         shown = "failed" if score is None else f"{self.objective} {score:.4f}"
         best = "-" if self.best is None else f"{self.best:.4f}"
@@ -300,7 +300,7 @@ class TrialPool:
 
 def trial_progress(console: Any) -> Any:
     """Trial n of N, elapsed time and the best objective so far, live."""
-    from seqexp.training import progress_display
+    from seqexp.pipeline.callbacks import progress_display
 
     return progress_display(console, "best {task.fields[best]}")
 
@@ -359,14 +359,14 @@ class TuneResult:
 
 def _open_folder(
     cfg: ExperimentConfig | None, runs_dir: Path, resume: Path | None, role: Role
-) -> tuple[ExperimentConfig, Path, runs.RunRecord]:
+) -> tuple[ExperimentConfig, Path, lifecycle.RunRecord]:
     if resume is None:
         assert cfg is not None
         suffix = f"tune-{role.tuner_id}" if role.kind == "worker" else "tune"
-        folder = runs.create_run_dir(runs_dir, f"{cfg.name}-{suffix}")
-        runs.write_text(folder / runs.CONFIG, to_yaml(cfg))
-        runs.write_json(folder / SEARCH, {"hashes": search_hashes(cfg), "tuner": cfg.tune.tuner})
-        record = runs.RunRecord(folder, name=cfg.name, seed=cfg.seed, command="tune", role=role.kind)
+        folder = lifecycle.create_run_dir(runs_dir, f"{cfg.name}-{suffix}")
+        atomic.write_text(folder / files.CONFIG, to_yaml(cfg))
+        atomic.write_json(folder / SEARCH, {"hashes": search_hashes(cfg), "tuner": cfg.tune.tuner})
+        record = lifecycle.RunRecord(folder, name=cfg.name, seed=cfg.seed, command="tune", role=role.kind)
         return cfg, folder, record
 
     if role.kind == "worker":
@@ -374,7 +374,7 @@ def _open_folder(
             "a worker does not resume: start it again without --resume (the chief keeps the search)"
         )
     folder = resume
-    previous = runs.read_run(folder)
+    previous = lifecycle.read_run(folder)
     if previous.get("command") != "tune" or not (folder / SEARCH).is_file():
         raise UserError(
             f"{folder}: not a tune folder (made by '{previous.get('command')}'); --resume takes one"
@@ -383,7 +383,7 @@ def _open_folder(
         raise UserError(f"{folder}: a worker's folder holds no search state; resume the chief's folder")
     if previous.get("status") == "completed":
         raise UserError(f"{folder}: this search already completed; start a new one without --resume")
-    stored_cfg = load_config(folder / runs.CONFIG)
+    stored_cfg = load_config(folder / files.CONFIG)
     stored = json.loads((folder / SEARCH).read_text())["hashes"]
     edited = _changed(stored, search_hashes(stored_cfg))
     if edited:
@@ -396,10 +396,10 @@ def _open_folder(
             "(leave out --resume)."
         )
     use = stored_cfg if cfg is None else cfg
-    record = runs.RunRecord(
+    record = lifecycle.RunRecord(
         folder, **{k: v for k, v in previous.items() if k not in ("status", "finished", "versions")}
     )
-    record.update(resumed=[*previous.get("resumed", []), runs.now_iso()], status="running", finished=None)
+    record.update(resumed=[*previous.get("resumed", []), lifecycle.now_iso()], status="running", finished=None)
     return use, folder, record
 
 
@@ -416,10 +416,10 @@ def run_tune(
         raise UserError("the config has no 'tune' section: add tune: {space: {...}} (see docs/tune.md)")
     role = current_role()
     cfg, folder, record = _open_folder(cfg, runs_dir, resume, role)
-    log_path = folder / runs.LOG
+    log_path = folder / files.LOG
 
     def log(message: str) -> None:
-        runs.append_log(log_path, message)
+        atomic.append_log(log_path, message)
         say(message)
 
     try:
@@ -440,14 +440,14 @@ def run_tune(
 def _search(
     cfg: ExperimentConfig,
     folder: Path,
-    record: runs.RunRecord,
+    record: lifecycle.RunRecord,
     role: Role,
     resuming: bool,
     log: Say,
     progress: Any | None,
 ) -> dict[str, Any] | None:
-    from seqexp.backend import tensorflow
-    from seqexp.experiment import prepare
+    from seqexp.pipeline.train import prepare
+    from seqexp.runtime.backend import tensorflow
 
     tensorflow()
     # A new model per trial retraces Keras' functions every time; TensorFlow's warning says so each
@@ -462,7 +462,7 @@ def _search(
         )
     log(f"data: {cfg.data.name}, {len(prepared.data.y)} rows, X {prepared.data.X.shape}")
     record.update(**prepared.fingerprints, tuner=cfg.tune.tuner, objective=cfg.tune.objective.metric)
-    from seqexp.distribute import describe
+    from seqexp.runtime.distribute import describe
 
     if line := describe(cfg.train):  # each trial's model is built under the strategy (same builder)
         log(line)
@@ -500,7 +500,7 @@ def _search(
         except RuntimeError as exc:
             if "consecutive failures" not in str(exc):
                 raise
-            from seqexp.tuning.report import TRIALS, trial_rows, write_trials_csv
+            from seqexp.tuning.results import TRIALS, trial_rows, write_trials_csv
 
             if role.writes_results:  # what was tried, and each trial's error, for the user to read
                 write_trials_csv(folder / TRIALS, trial_rows(cfg, tuner.oracle))
@@ -516,7 +516,7 @@ def _search(
         record.finish("completed", trials_run=events.done, search_seconds=round(seconds, 3))
         return None
 
-    from seqexp.tuning.report import write_results
+    from seqexp.tuning.results import write_results
 
     best = write_results(cfg, tuner.oracle, folder, log)
     record.finish("completed", trials=best.pop("trials"), search_seconds=round(seconds, 3), best=best)

@@ -28,8 +28,8 @@ _STATE: dict[str, Any] = {}
 def init_child(cfg_data: dict[str, Any], prepared: Any) -> None:
     """Runs once in each new child: quiet TensorFlow, keep the config and data for its trials."""
     _exit_with_parent()
-    from seqexp.backend import tensorflow
     from seqexp.config import validate_config
+    from seqexp.runtime.backend import tensorflow
 
     tensorflow()
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
@@ -81,8 +81,8 @@ def run_trial(
 
     from seqexp.balancing import balance
     from seqexp.models import build_keras_model
-    from seqexp.seeding import seed_everything
-    from seqexp.training import fit_callbacks
+    from seqexp.pipeline.callbacks import fit_callbacks
+    from seqexp.runtime.seeding import seed_everything
     from seqexp.tuning import space as space_mod
     from seqexp.tuning.search import validation_scores_callback
 

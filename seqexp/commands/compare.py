@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seqexp import runs
 from seqexp.errors import UserError
+from seqexp.runfolder import atomic, files, lifecycle
 
 LEADERBOARD_CSV = "leaderboard.csv"
 COMPARISON_PNG = "comparison.png"
@@ -56,23 +56,23 @@ def find_runs(runs_dir: Path) -> list[Path]:
     """Every run folder directly under ``runs_dir`` (evaluations inside runs are not runs)."""
     if not runs_dir.is_dir():
         raise UserError(f"--runs-dir {runs_dir}: no such folder")
-    found = sorted(p for p in runs_dir.iterdir() if (p / runs.RUN).is_file())
+    found = sorted(p for p in runs_dir.iterdir() if (p / files.RUN).is_file())
     if not found:
-        raise UserError(f"{runs_dir}: no run folders (folders with {runs.RUN}); train one first")
+        raise UserError(f"{runs_dir}: no run folders (folders with {files.RUN}); train one first")
     return found
 
 
 def summarize(folder: Path) -> dict[str, Any]:
     """One leaderboard row from a run folder; a failed or incomplete run keeps its status."""
-    record = runs.read_run(folder)
+    record = lifecycle.read_run(folder)
     row: dict[str, Any] = {"run": folder.name, "status": record.get("status", "unknown")}
     config = _read_config(folder)
     row["model"] = config.get("model", {}).get("name")
     row["balancer"] = config.get("balance", {}).get("name")
     row["error"] = record.get("error") or ""
-    metrics_path = folder / runs.METRICS
+    metrics_path = folder / files.METRICS
     if row["status"] == "completed" and not metrics_path.is_file():
-        row["status"], row["error"] = "incomplete", f"no {runs.METRICS}"
+        row["status"], row["error"] = "incomplete", f"no {files.METRICS}"
     if row["status"] != "completed":
         return row
     metrics = json.loads(metrics_path.read_text())
@@ -90,7 +90,7 @@ def _read_config(folder: Path) -> dict[str, Any]:
     import yaml
 
     try:
-        loaded = yaml.safe_load((folder / runs.CONFIG).read_text())
+        loaded = yaml.safe_load((folder / files.CONFIG).read_text())
     except (OSError, yaml.YAMLError):
         return {}
     return loaded if isinstance(loaded, dict) else {}
@@ -98,9 +98,9 @@ def _read_config(folder: Path) -> dict[str, Any]:
 
 def _best_epoch(folder: Path, config: dict[str, Any]) -> dict[str, Any]:
     """The epoch whose weights were kept, and train/val loss there (the overfitting view)."""
-    from seqexp.plots import best_epoch
+    from seqexp.reporting.figures import best_epoch
 
-    path = folder / runs.HISTORY
+    path = folder / files.HISTORY
     if not path.is_file():
         return {}
     with path.open() as handle:
@@ -142,7 +142,7 @@ def write_csv(board: Leaderboard, path: Path) -> None:
     writer.writeheader()
     for row in board.rows:
         writer.writerow({k: _fmt(row.get(k), csv_cell=True) for k in COLUMNS})
-    runs.write_text(path, buffer.getvalue())
+    atomic.write_text(path, buffer.getvalue())
 
 
 def _fmt(value: Any, csv_cell: bool = False) -> str:
@@ -175,7 +175,7 @@ def plot_comparison(board: Leaderboard, path: Path) -> None:
     """One bar group per run: val and test PR-AUC and F1."""
     import numpy as np
 
-    from seqexp.plots import _pyplot, save
+    from seqexp.reporting.figures import _pyplot, save
 
     plt = _pyplot()
     rows = board.completed
@@ -196,7 +196,7 @@ def plot_overfitting(board: Leaderboard, path: Path) -> None:
     """Train vs validation loss at the best epoch: a large gap means the model memorised train."""
     import numpy as np
 
-    from seqexp.plots import _pyplot, save
+    from seqexp.reporting.figures import _pyplot, save
 
     plt = _pyplot()
     rows = [r for r in board.completed if r.get("train_loss_at_best") is not None]
@@ -242,15 +242,15 @@ validation-chosen threshold, sorted by {html.escape(board.sort)}.</p>
 </body></html>
 """
     path = folder / REPORT_HTML
-    runs.write_text(path, page)
+    atomic.write_text(path, page)
     return path
 
 
 def compare_runs(folders: list[Path], out_dir: Path, sort: str = "pr_auc") -> tuple[Leaderboard, Path]:
     """Write leaderboard.csv, comparison.png, overfitting.png and report.html into ``out_dir``."""
     for folder in folders:
-        if not (Path(folder) / runs.RUN).is_file():
-            raise UserError(f"{folder}: not a run folder (no {runs.RUN})")
+        if not (Path(folder) / files.RUN).is_file():
+            raise UserError(f"{folder}: not a run folder (no {files.RUN})")
     board = build_leaderboard([Path(f) for f in folders], sort)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_csv(board, out_dir / LEADERBOARD_CSV)

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from seqexp import runs
 from seqexp.errors import UserError
+from seqexp.runfolder import atomic, files
 
 DECISION_RULE = "argmax (thresholds do not apply to multi-class targets)"
 MOST_FREQUENT = "most_frequent"
@@ -154,8 +154,8 @@ def write_confusion(
     lines += [
         f"{name}," + ",".join(str(int(v)) for v in row) for name, row in zip(names, matrix, strict=True)
     ]
-    runs.write_text(folder / runs.CONFUSION_CSV, "\n".join(lines) + "\n")
-    plot_confusion(matrix, names, folder / runs.CONFUSION_PNG, title)
+    atomic.write_text(folder / files.CONFUSION_CSV, "\n".join(lines) + "\n")
+    plot_confusion(matrix, names, folder / files.CONFUSION_PNG, title)
     return matrix
 
 
@@ -163,7 +163,7 @@ def plot_confusion(matrix: np.ndarray, names: list[str], path: Path, title: str)
     """Counts and row-normalised rates; past ``ANNOTATED_UP_TO`` classes a heat map of rates only."""
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    from seqexp.plots import _pyplot, save
+    from seqexp.reporting.figures import _pyplot, save
 
     plt = _pyplot()
     rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
@@ -194,7 +194,7 @@ def write_predictions(
     path: Path, ids: np.ndarray, y: np.ndarray | None, proba: np.ndarray, names: list[str]
 ) -> None:
     """``id, y_true, y_pred, p_<class>...`` per customer (``y_true`` left out when labels are unknown)."""
-    with runs.atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
+    with atomic.atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
         head = ["id", "y_true", "y_pred"] if y is not None else ["id", "y_pred"]
         writer.writerow([*head, *(f"p_{name}" for name in names)])
@@ -218,9 +218,9 @@ def finish_run(
     log: Any,
 ) -> dict[str, Any]:
     """Score, compare with the baselines and write every output file of a multi-class run."""
-    from seqexp import plots
     from seqexp.models import build_estimator
     from seqexp.registry import MODELS
+    from seqexp.reporting import figures as plots
 
     train, val, test = parts
     p_val, p_test = estimator.predict(val.X), estimator.predict(test.X)
@@ -249,10 +249,10 @@ def finish_run(
         del result["classification_report"]
         metrics["baseline"] = {"model": name, **result}
         log(f"baseline {name}: test macro-F1 {metrics['baseline']['test']['f1_macro']:.4f}")
-    runs.write_json(run_dir / runs.METRICS, metrics)
+    atomic.write_json(run_dir / files.METRICS, metrics)
     write_confusion(run_dir, test.y, p_test, names, f"test ({len(names)} classes, argmax)")
-    write_predictions(run_dir / runs.PREDICTIONS, test.ids, test.y, p_test, names)
-    write_predictions(run_dir / runs.VAL_PREDICTIONS, val.ids, val.y, p_val, names)
+    write_predictions(run_dir / files.PREDICTIONS, test.ids, test.y, p_test, names)
+    write_predictions(run_dir / files.VAL_PREDICTIONS, val.ids, val.y, p_val, names)
     stop = cfg.train.early_stopping
     monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
     plots.plot_history(history, run_dir / plots.HISTORY_PNG, monitor, mode)

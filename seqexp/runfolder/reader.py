@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from seqexp import runs
 from seqexp.data.dataset import Dataset
 from seqexp.errors import DataError, UserError
-from seqexp.preprocess import Standardizer
+from seqexp.pipeline.scaling import Standardizer
+from seqexp.runfolder import files, lifecycle
 
-NEEDED = (runs.CONFIG, runs.METRICS, runs.PREPROCESS)
+NEEDED = (files.CONFIG, files.METRICS, files.PREPROCESS)
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
@@ -56,9 +56,9 @@ class SavedRun:
 
     @property
     def scorer(self) -> Any:
-        """A fast batch scoring function (``seqexp.predict.scorer``), traced once per run."""
+        """A fast batch scoring function (``seqexp.commands.predict.scorer``), traced once per run."""
         if self._scorer is None:
-            from seqexp.predict import scorer
+            from seqexp.commands.predict import scorer
 
             self._scorer = scorer(self.estimator)
         return self._scorer
@@ -72,7 +72,7 @@ def open_run(folder: Path, *, trust: bool = False) -> SavedRun:
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"{folder}: no such run folder")
-    record = runs.read_run(folder)
+    record = lifecycle.read_run(folder)
     status = record.get("status")
     if status != "completed":
         why = f": {record['error']}" if record.get("error") else ""
@@ -82,13 +82,13 @@ def open_run(folder: Path, *, trust: bool = False) -> SavedRun:
     missing = [name for name in NEEDED if not (folder / name).is_file()]
     if missing:
         raise UserError(f"{folder}: incomplete run folder, missing {', '.join(missing)}")
-    schema_path = folder / runs.DATA_SCHEMA
+    schema_path = folder / files.DATA_SCHEMA
     return SavedRun(
         folder=folder,
-        cfg=load_config(folder / runs.CONFIG),
+        cfg=load_config(folder / files.CONFIG),
         record=record,
-        metrics=json.loads((folder / runs.METRICS).read_text()),
-        scaler=Standardizer.load(folder / runs.PREPROCESS),
+        metrics=json.loads((folder / files.METRICS).read_text()),
+        scaler=Standardizer.load(folder / files.PREPROCESS),
         schema=json.loads(schema_path.read_text()) if schema_path.is_file() else {},
         trust=trust,
     )
@@ -110,7 +110,7 @@ class CombinedEstimator:
 def _open_ensemble(folder: Path, record: dict[str, Any], trust: bool) -> SavedRun:
     """An ensemble run reopened through its members. They share the data and split fingerprints,
     so the first member's config, encoding and train-fitted scaling are every member's."""
-    from seqexp.ensemble import load_combiner
+    from seqexp.commands.ensemble import load_combiner
 
     paths, combiner = load_combiner(folder)
     members = [open_run(Path(path), trust=trust) for path in paths]
@@ -119,7 +119,7 @@ def _open_ensemble(folder: Path, record: dict[str, Any], trust: bool) -> SavedRu
         folder=folder,
         cfg=first.cfg,
         record=record,
-        metrics=json.loads((folder / runs.METRICS).read_text()),
+        metrics=json.loads((folder / files.METRICS).read_text()),
         scaler=first.scaler,
         schema=first.schema,
         trust=trust,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow, and ask TensorFlow for deterministic kernels."""
-    from seqexp.backend import tensorflow
+    from seqexp.runtime.backend import tensorflow
 
     tf = tensorflow()  # first, so TensorFlow's start-up noise is silenced
     import keras

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from seqexp import runs
 from seqexp.config import ExperimentConfig, to_yaml
+from seqexp.runfolder import atomic
 from seqexp.tuning import space as space_mod
 
 TRIALS = "trials.csv"
@@ -77,7 +77,7 @@ def write_trials_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     writer.writerow(fields)
     for row in rows:
         writer.writerow([_cell(row.get(k)) for k in fields])
-    runs.write_text(path, out.getvalue())
+    atomic.write_text(path, out.getvalue())
 
 
 def ranked(rows: list[dict[str, Any]], direction: str) -> list[dict[str, Any]]:
@@ -106,7 +106,7 @@ def write_results(
     cfg: ExperimentConfig, oracle: Any, folder: Path, log: Callable[[str], None]
 ) -> dict[str, Any]:
     """Write the search's outputs; retrain the top_k trials as run folders. Returns a summary."""
-    from seqexp.experiment import train_experiment
+    from seqexp.pipeline.train import train_experiment
 
     tune = cfg.tune
     rows = trial_rows(cfg, oracle)
@@ -121,7 +121,7 @@ def write_results(
         log("no trial completed: no best config and no top runs (see trials.csv, column error)")
         return summary
     best = best_rows[0]
-    runs.write_text(folder / BEST_CONFIG, to_yaml(row_config(cfg, best, f"{cfg.name}-best")))
+    atomic.write_text(folder / BEST_CONFIG, to_yaml(row_config(cfg, best, f"{cfg.name}-best")))
     summary.update(trial_id=best["trial_id"], objective=tune.objective.metric, score=best["objective"],
                    values=best["_values"])  # fmt: skip
     log(f"best: trial {best['trial_id']}, {tune.objective.metric} {best['objective']:.4f}, {best['_values']}")
@@ -191,7 +191,7 @@ def plot_search(rows: list[dict[str, Any]], tune: Any, folder: Path) -> None:
 def _save(fig: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    from seqexp.runs import atomic_path
+    from seqexp.runfolder.atomic import atomic_path
 
     try:
         fig.tight_layout()

@@ -74,7 +74,7 @@ class Standardizer:
         return out.astype(np.float32, copy=False)
 
     def save(self, path: Path) -> None:
-        from seqexp.runs import write_text
+        from seqexp.runfolder.atomic import write_text
 
         write_text(path, json.dumps(asdict(self), indent=2))
 

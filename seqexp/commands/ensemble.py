@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from seqexp import runs
 from seqexp.errors import UserError
+from seqexp.runfolder import atomic, files, lifecycle
 
 METHODS = ("mean", "weighted", "rank", "stack")
 OBJECTIVES = ("pr_auc", "roc_auc")
@@ -76,7 +76,7 @@ def _read_scores(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def load_member(path: Path) -> Member:
     """Read one member run; a folder that is not a completed single run is refused."""
     path = Path(path)
-    run = runs.read_run(path)
+    run = lifecycle.read_run(path)
     if "children" in run:
         raise UserError(
             f"{path}: a group of {len(run['children'])} runs ({run.get('kind')}); name its child runs instead"
@@ -85,14 +85,14 @@ def load_member(path: Path) -> Member:
         raise UserError(f"{path}: the run is {run.get('status')!r}, not completed")
     if not run.get("split_fingerprint"):
         raise UserError(f"{path}: run.json has no split_fingerprint; retrain it with this version of seqexp")
-    metrics = json.loads((path / runs.METRICS).read_text()) if (path / runs.METRICS).is_file() else {}
+    metrics = json.loads((path / files.METRICS).read_text()) if (path / files.METRICS).is_file() else {}
     if metrics.get("task") == "multiclass":
         raise UserError(
             f"{path}: a multi-class run ({metrics.get('n_classes')} classes); ensembles combine binary "
             "scores only in this version"
         )
     return Member(
-        path, run, metrics, *_read_scores(path / runs.VAL_PREDICTIONS), *_read_scores(path / runs.PREDICTIONS)
+        path, run, metrics, *_read_scores(path / files.VAL_PREDICTIONS), *_read_scores(path / files.PREDICTIONS)
     )
 
 
@@ -292,12 +292,12 @@ def tune_members(tune_dir: Path, top: int, objective: str = "pr_auc") -> list[Pa
     if not tune_dir.is_dir():
         raise UserError(f"--from-tune: {tune_dir} is not a folder")
     ranked = []
-    for run_file in sorted(tune_dir.rglob(runs.RUN)):
+    for run_file in sorted(tune_dir.rglob(files.RUN)):
         folder = run_file.parent
-        if folder == tune_dir or not (folder / runs.VAL_PREDICTIONS).is_file():
+        if folder == tune_dir or not (folder / files.VAL_PREDICTIONS).is_file():
             continue
-        run = runs.read_run(folder)
-        metrics_path = folder / runs.METRICS
+        run = lifecycle.read_run(folder)
+        metrics_path = folder / files.METRICS
         if run.get("status") != "completed" or "children" in run or not metrics_path.is_file():
             continue
         value = json.loads(metrics_path.read_text()).get("val", {}).get(objective)
@@ -318,8 +318,8 @@ def threshold_rule(members: list[Member], text: str | None) -> Any:
     if text is not None:
         raw, where = yaml.safe_load(text), "--threshold"
     else:
-        config = yaml.safe_load((members[0].path / runs.CONFIG).read_text()) or {}
-        raw, where = (config.get("evaluate") or {}).get("threshold", 0.5), str(members[0].path / runs.CONFIG)
+        config = yaml.safe_load((members[0].path / files.CONFIG).read_text()) or {}
+        raw, where = (config.get("evaluate") or {}).get("threshold", 0.5), str(members[0].path / files.CONFIG)
     try:
         return EvaluateConfig(threshold=raw).threshold
     except ValidationError as exc:
@@ -340,7 +340,7 @@ def build_ensemble(
     seed: int = 0,
 ) -> EnsembleResult:
     """Combine member runs into a new, ordinary run folder."""
-    from seqexp.evaluation import binary_metrics, choose_threshold, describe_rule
+    from seqexp.tasks.binary_metrics import binary_metrics, choose_threshold, describe_rule
 
     if method not in METHODS:
         raise UserError(f"--method: '{method}' is not one of {', '.join(METHODS)}")
@@ -413,18 +413,18 @@ def _write_run(
 ) -> Path:
     import yaml
 
-    from seqexp.experiment import write_predictions, write_scored_outputs
+    from seqexp.pipeline.train import write_predictions, write_scored_outputs
 
     first = members[0]
-    run_dir = runs.create_run_dir(runs_dir, name)
+    run_dir = lifecycle.create_run_dir(runs_dir, name)
     member_paths = [str(m.path.resolve()) for m in members]
     config = {
         "name": name,
         "ensemble": {**spec, "members": member_paths, "weights": combiner.weights},
         "evaluate": {"threshold": spec["threshold"]},
     }
-    runs.write_text(run_dir / runs.CONFIG, yaml.safe_dump(config, sort_keys=False))
-    record = runs.RunRecord(
+    atomic.write_text(run_dir / files.CONFIG, yaml.safe_dump(config, sort_keys=False))
+    record = lifecycle.RunRecord(
         run_dir,
         name=name,
         command="ensemble",
@@ -434,7 +434,7 @@ def _write_run(
         members=member_paths,
     )
     try:
-        runs.write_json(
+        atomic.write_json(
             run_dir / ENSEMBLE_FILE,
             {
                 "method": combiner.method,
@@ -449,9 +449,9 @@ def _write_run(
         )
         write_scored_outputs(run_dir, metrics, first.test_ids, first.test_y, test_scores)
         write_predictions(
-            run_dir / runs.VAL_PREDICTIONS, first.val_ids, first.val_y, val_scores, metrics["threshold"]
+            run_dir / files.VAL_PREDICTIONS, first.val_ids, first.val_y, val_scores, metrics["threshold"]
         )
-        runs.write_text(run_dir / runs.LOG, "".join(f"{note}\n" for note in combiner.notes))
+        atomic.write_text(run_dir / files.LOG, "".join(f"{note}\n" for note in combiner.notes))
     except BaseException as exc:
         record.finish("failed", error=f"{type(exc).__name__}: {exc}")
         raise
@@ -492,7 +492,7 @@ def ensemble_table(metrics: dict[str, Any]) -> Any:
     """The ensemble beside each member (test metrics; each member at its own threshold)."""
     from rich.table import Table
 
-    from seqexp.report import SHOWN
+    from seqexp.reporting.tables import SHOWN
 
     shown = [m for m in metrics["members"] if m.get("test")][:6]
     table = Table(

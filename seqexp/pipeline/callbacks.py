@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from seqexp import runs
+from seqexp.runfolder import atomic, files
 
 HEADLINE = ("loss", "val_loss", "val_pr_auc", "val_auc")
 
@@ -21,10 +21,10 @@ def make_callbacks(train_cfg: Any, run_dir: Path, progress: Any | None) -> list[
     if train_cfg.tensorboard:
         # profile_batch=0: no profiler trace, which costs seconds per run on CPU.
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), profile_batch=0))
-    callbacks.append(_history_logger(run_dir / runs.HISTORY_PARTIAL))
+    callbacks.append(_history_logger(run_dir / files.HISTORY_PARTIAL))
     stop = train_cfg.early_stopping
     monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
-    callbacks.append(_best_checkpoint(run_dir / runs.CHECKPOINT, monitor, mode))
+    callbacks.append(_best_checkpoint(run_dir / files.CHECKPOINT, monitor, mode))
     if progress is not None:
         callbacks.append(_progress_callback(progress, train_cfg.epochs))
     return callbacks
@@ -77,7 +77,7 @@ def _history_logger(path: Path) -> Any:
             writer = csv.DictWriter(text, fieldnames=list(self.rows[0]), extrasaction="ignore")
             writer.writeheader()
             writer.writerows(self.rows)
-            runs.write_text(path, text.getvalue())
+            atomic.write_text(path, text.getvalue())
 
     return HistoryLogger()
 
@@ -103,7 +103,7 @@ def _best_checkpoint(path: Path, monitor: str, mode: str) -> Any:
                 return
             if self.best is None or better(float(value), self.best):
                 self.best = float(value)
-                with runs.atomic_path(path) as tmp:
+                with atomic.atomic_path(path) as tmp:
                     self.model.save(tmp)
 
     return BestCheckpoint()

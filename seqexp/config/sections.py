@@ -18,9 +18,9 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
 
 from seqexp import components  # noqa: F401  (fills the registries)
+from seqexp.config.section import Section
 from seqexp.errors import ConfigError
 from seqexp.registry import BALANCERS, DATA_SOURCES, MODELS, Registry
-from seqexp.schema import Section
 from seqexp.tuning.config import TuneConfig
 
 

@@ -16,15 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from seqexp import runs
 from seqexp.config import ExperimentConfig, to_yaml
 from seqexp.data.checks import check_features, check_labels
 from seqexp.data.dataset import Dataset
 from seqexp.data.split import Split, stratified_split
 from seqexp.errors import UserError
 from seqexp.models.base import FitData, InputSpec
-from seqexp.preprocess import Standardizer
+from seqexp.pipeline.scaling import Standardizer
 from seqexp.registry import DATA_SOURCES
+from seqexp.runfolder import atomic, files, lifecycle
 
 Say = Callable[[str], None]
 
@@ -80,7 +80,7 @@ def make_split(cfg: ExperimentConfig, y: np.ndarray) -> Split:
                 "split.method: kfold trains one run per fold (seqexp train does it); to use a single "
                 "fold here, set split.fold"
             )
-        from seqexp.kfold import fold_split
+        from seqexp.pipeline.kfold import fold_split
 
         return fold_split(y, cfg.split, seed)
     return stratified_split(y, cfg.split.train, cfg.split.val, cfg.split.test, seed)
@@ -118,13 +118,13 @@ def train_experiment(
     ``on_end(run_dir)`` is called once the folder is final, whether the run completed, failed or was
     interrupted (MLflow tracking uses it).
     """
-    run_dir = runs.create_run_dir(runs_dir, cfg.name)
-    runs.write_text(run_dir / runs.CONFIG, to_yaml(cfg))
-    record = runs.RunRecord(run_dir, name=cfg.name, seed=cfg.seed, command=command)
-    log_path = run_dir / runs.LOG
+    run_dir = lifecycle.create_run_dir(runs_dir, cfg.name)
+    atomic.write_text(run_dir / files.CONFIG, to_yaml(cfg))
+    record = lifecycle.RunRecord(run_dir, name=cfg.name, seed=cfg.seed, command=command)
+    log_path = run_dir / files.LOG
 
     def log(message: str) -> None:
-        runs.append_log(log_path, message)
+        atomic.append_log(log_path, message)
         say(message)
 
     try:
@@ -132,7 +132,7 @@ def train_experiment(
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM turned into one by the CLI
         _keep_partial_history(run_dir)
         record.finish("interrupted", error="interrupted by the user")
-        raise runs.RunInterrupted(run_dir) from None
+        raise lifecycle.RunInterrupted(run_dir) from None
     except UserError as exc:
         _keep_partial_history(run_dir)
         record.finish("failed", error=str(exc))
@@ -149,13 +149,13 @@ def train_experiment(
 
 def _keep_partial_history(run_dir: Path) -> None:
     """A run that stops early keeps the epochs it finished as its ``history.csv`` (an atomic rename)."""
-    partial = run_dir / runs.HISTORY_PARTIAL
+    partial = run_dir / files.HISTORY_PARTIAL
     if partial.exists():
-        partial.replace(run_dir / runs.HISTORY)
+        partial.replace(run_dir / files.HISTORY)
 
 
 def _run(
-    cfg: ExperimentConfig, run_dir: Path, record: runs.RunRecord, log: Say, progress: Any | None
+    cfg: ExperimentConfig, run_dir: Path, record: lifecycle.RunRecord, log: Say, progress: Any | None
 ) -> dict[str, Any]:
     from seqexp.balancing import balance, class_counts
     from seqexp.models import build_estimator
@@ -165,7 +165,7 @@ def _run(
     data, train, val, test = prepared.data, prepared.train, prepared.val, prepared.test
     spec = prepared.spec
     if spec.multiclass:  # argmax decisions, softmax models: refuse binary-only settings up front
-        from seqexp.multiclass import check_config
+        from seqexp.tasks.multiclass import check_config
 
         check_config(cfg, spec.n_classes)
     target = f"{spec.n_classes} classes" if spec.multiclass else f"positive rate {data.y.mean():.3f}"
@@ -181,8 +181,8 @@ def _run(
         feature_names=data.feature_names,
         input_shape=list(data.X.shape[1:]),
     )
-    prepared.scaler.save(run_dir / runs.PREPROCESS)
-    runs.write_json(run_dir / runs.DATA_SCHEMA, data.schema)
+    prepared.scaler.save(run_dir / files.PREPROCESS)
+    atomic.write_json(run_dir / files.DATA_SCHEMA, data.schema)
 
     balanced = balance(cfg.balance, train.X, train.y, train.mask, data.onehot_groups, seed=cfg.seed)
     for note in balanced.notes:
@@ -194,7 +194,7 @@ def _run(
         "synthetic_rows": balanced.synthetic,
         "class_weight": balanced.class_weight,
     }
-    runs.write_json(run_dir / runs.CLASS_COUNTS, counts)
+    atomic.write_json(run_dir / files.CLASS_COUNTS, counts)
 
     fit_train = FitData(balanced.X, balanced.y, balanced.class_weight)
     fit_val = FitData(val.X, val.y)
@@ -204,7 +204,7 @@ def _run(
         log(line)
     callbacks = []
     if estimator.keras_callbacks:
-        from seqexp.training import make_callbacks
+        from seqexp.pipeline.callbacks import make_callbacks
 
         callbacks = make_callbacks(cfg.train, run_dir, progress)
     fit_started = time.perf_counter()
@@ -215,7 +215,7 @@ def _run(
     log(f"fit: {len(history)} epoch(s) in {fit_seconds:.1f}s")
 
     if spec.multiclass:
-        from seqexp.multiclass import finish_run
+        from seqexp.tasks.multiclass import finish_run
 
         names = list(data.schema["classes"])
         parts = (train, val, test)
@@ -231,7 +231,7 @@ def _run(
                 f"(model {metrics['test']['pr_auc']:.4f})"
             )
         write_scored_outputs(run_dir, metrics, test.ids, test.y, scores_test)
-        write_predictions(run_dir / runs.VAL_PREDICTIONS, val.ids, val.y, scores_val, metrics["threshold"])
+        write_predictions(run_dir / files.VAL_PREDICTIONS, val.ids, val.y, scores_val, metrics["threshold"])
         figures_started = time.perf_counter()
         _write_figures(run_dir, cfg, metrics, (val.y, scores_val), (test.y, scores_test), history, estimator)
         log(f"figures: {time.perf_counter() - figures_started:.2f}s")
@@ -248,7 +248,7 @@ def _run(
 
 
 def _distribute_line(cfg: ExperimentConfig) -> str | None:
-    from seqexp.distribute import describe
+    from seqexp.runtime.distribute import describe
 
     return describe(cfg.train)
 
@@ -256,7 +256,12 @@ def _distribute_line(cfg: ExperimentConfig) -> str | None:
 def _score(
     cfg: ExperimentConfig, y_val: np.ndarray, s_val: np.ndarray, y_test: np.ndarray, s_test: np.ndarray
 ) -> dict[str, Any]:
-    from seqexp.evaluation import binary_metrics, choose_threshold, classification_report, describe_rule
+    from seqexp.tasks.binary_metrics import (
+        binary_metrics,
+        choose_threshold,
+        classification_report,
+        describe_rule,
+    )
 
     threshold = choose_threshold(cfg.evaluate.threshold, y_val, s_val)  # validation only
     return {
@@ -290,8 +295,8 @@ def _write_history(run_dir: Path, history: list[dict]) -> None:
     for row in history:
         fields.extend(k for k in row if k not in fields)
     lines = [",".join(fields)] + [",".join(_cell(row.get(k)) for k in fields) for row in history]
-    runs.write_text(run_dir / runs.HISTORY, "\n".join(lines) + "\n")
-    (run_dir / runs.HISTORY_PARTIAL).unlink(missing_ok=True)
+    atomic.write_text(run_dir / files.HISTORY, "\n".join(lines) + "\n")
+    (run_dir / files.HISTORY_PARTIAL).unlink(missing_ok=True)
 
 
 def _cell(value: Any) -> str:
@@ -308,17 +313,17 @@ def write_scored_outputs(
 ) -> None:
     """``metrics.json``, the confusion matrix (CSV and PNG) and ``predictions.csv`` of scored binary
     data at ``metrics["threshold"]``: a run's test split (model or ensemble) or an evaluation."""
-    from seqexp.evaluation import confusion, plot_confusion
+    from seqexp.tasks.binary_metrics import confusion, plot_confusion
 
     threshold = metrics["threshold"]
-    runs.write_json(folder / runs.METRICS, metrics)
+    atomic.write_json(folder / files.METRICS, metrics)
     matrix = confusion(y, scores, threshold)
-    runs.write_text(
-        folder / runs.CONFUSION_CSV,
+    atomic.write_text(
+        folder / files.CONFUSION_CSV,
         "true\\predicted,0,1\n" + "".join(f"{i},{row[0]},{row[1]}\n" for i, row in enumerate(matrix)),
     )
-    plot_confusion(matrix, folder / runs.CONFUSION_PNG, f"{part}, threshold {threshold:.3f}")
-    write_predictions(folder / runs.PREDICTIONS, ids, y, scores, threshold)
+    plot_confusion(matrix, folder / files.CONFUSION_PNG, f"{part}, threshold {threshold:.3f}")
+    write_predictions(folder / files.PREDICTIONS, ids, y, scores, threshold)
 
 
 def _write_figures(
@@ -331,7 +336,7 @@ def _write_figures(
     estimator: Any,
 ) -> None:
     """Curves on val and test, metric vs threshold on val (where it was chosen), history, architecture."""
-    from seqexp import plots
+    from seqexp.reporting import figures as plots
 
     plots.write_score_plots(run_dir, {"val": val, "test": test}, metrics["threshold"], "val")
     stop = cfg.train.early_stopping
@@ -345,7 +350,7 @@ def write_predictions(
     path: Path, ids: np.ndarray, y: np.ndarray | None, scores: np.ndarray, threshold: float
 ) -> None:
     """``id, y_true, score, y_pred`` per customer (``y_true`` left out when labels are unknown)."""
-    with runs.atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
+    with atomic.atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "y_true", "score", "y_pred"] if y is not None else ["id", "score", "y_pred"])
         labels = y if y is not None else [None] * len(ids)

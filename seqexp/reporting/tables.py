@@ -12,7 +12,7 @@ SHOWN = ("pr_auc", "roc_auc", "f1", "mcc", "precision", "recall", "balanced_accu
 def metrics_table(metrics: dict[str, Any]) -> Table:
     """Test metrics of the model beside its baseline, at the validation-chosen threshold."""
     if metrics.get("task") == "multiclass":
-        from seqexp.multiclass import metrics_table as multiclass_table
+        from seqexp.tasks.multiclass import metrics_table as multiclass_table
 
         return multiclass_table(metrics)
     table = Table(

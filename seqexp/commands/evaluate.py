@@ -13,9 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from seqexp import runs
 from seqexp.errors import DataError, UserError
-from seqexp.saved_run import SavedRun, build_input, data_config_for, describe_unseen, open_run, unseen_levels
+from seqexp.runfolder import atomic, files, lifecycle
+from seqexp.runfolder.reader import (
+    SavedRun,
+    build_input,
+    data_config_for,
+    describe_unseen,
+    open_run,
+    unseen_levels,
+)
 
 EVALUATIONS = "evaluations"
 EVALUATION_JSON = "evaluation.json"
@@ -32,7 +39,7 @@ def evaluate_run(
     run_dir: Path, *, data: Path | None = None, threshold: float | None = None, trust: bool = False
 ) -> EvaluationResult:
     """Evaluate a run on its test split (``data`` None) or on a labelled data file or config."""
-    from seqexp.multiclass import is_multiclass
+    from seqexp.tasks.multiclass import is_multiclass
 
     run = open_run(run_dir, trust=trust)
     multiclass = is_multiclass(run.metrics)
@@ -55,7 +62,7 @@ def evaluate_run(
 
 
 def _own_test_split(run: SavedRun, notes: list[str]) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, dict]:
-    from seqexp.experiment import load_dataset, make_split
+    from seqexp.pipeline.train import load_dataset, make_split
 
     data = load_dataset(run.cfg)
     fingerprint = data.fingerprint()
@@ -111,9 +118,9 @@ def _write(
     info: dict[str, Any],
     notes: list[str],
 ) -> EvaluationResult:
-    from seqexp import plots
-    from seqexp.evaluation import binary_metrics, classification_report
-    from seqexp.experiment import write_scored_outputs
+    from seqexp.pipeline.train import write_scored_outputs
+    from seqexp.reporting import figures as plots
+    from seqexp.tasks.binary_metrics import binary_metrics, classification_report
 
     used = run.threshold if threshold is None else float(threshold)
     metrics = {
@@ -125,15 +132,15 @@ def _write(
         part: binary_metrics(y, scores, used),
         "classification_report": {part: classification_report(y, scores, used)},
     }
-    folder = runs.create_run_dir(
+    folder = lifecycle.create_run_dir(
         run.folder / EVALUATIONS, part if part == "test" else Path(info["source"]).stem
     )
     write_scored_outputs(folder, metrics, ids, y, scores, part=part)
     # The threshold was chosen on the run's validation split: this curve shows where it falls here.
     plots.write_score_plots(folder, {part: (y, scores)}, used, part)
-    runs.write_json(  # written last: its presence means the evaluation folder is complete
+    atomic.write_json(  # written last: its presence means the evaluation folder is complete
         folder / EVALUATION_JSON,
-        {"run": str(run.folder), "finished": runs.now_iso(), "split": part, "notes": notes, **info},
+        {"run": str(run.folder), "finished": lifecycle.now_iso(), "split": part, "notes": notes, **info},
     )
     return EvaluationResult(folder, metrics, notes)
 
@@ -148,7 +155,7 @@ def _write_multiclass(
     notes: list[str],
 ) -> EvaluationResult:
     """A multi-class run: argmax decisions, the N x N confusion matrix, per-class probabilities."""
-    from seqexp import multiclass
+    from seqexp.tasks import multiclass
 
     names = list(run.metrics["classes"])
     if len(y) and (y.min() < 0 or y.max() >= len(names)):
@@ -164,15 +171,15 @@ def _write_multiclass(
         part: multiclass.multiclass_metrics(y, proba),
         "classification_report": {part: multiclass.classification_report(y, proba, names)},
     }
-    folder = runs.create_run_dir(
+    folder = lifecycle.create_run_dir(
         run.folder / EVALUATIONS, part if part == "test" else Path(info["source"]).stem
     )
-    runs.write_json(folder / runs.METRICS, metrics)
+    atomic.write_json(folder / files.METRICS, metrics)
     multiclass.write_confusion(folder, y, proba, names, f"{part} ({len(names)} classes, argmax)")
-    multiclass.write_predictions(folder / runs.PREDICTIONS, ids, y, proba, names)
-    runs.write_json(  # written last: its presence means the evaluation folder is complete
+    multiclass.write_predictions(folder / files.PREDICTIONS, ids, y, proba, names)
+    atomic.write_json(  # written last: its presence means the evaluation folder is complete
         folder / EVALUATION_JSON,
-        {"run": str(run.folder), "finished": runs.now_iso(), "split": part, "notes": notes, **info},
+        {"run": str(run.folder), "finished": lifecycle.now_iso(), "split": part, "notes": notes, **info},
     )
     return EvaluationResult(folder, metrics, notes)
 
@@ -181,12 +188,12 @@ def evaluation_table(result: EvaluationResult, run_metrics: dict[str, Any] | Non
     """The evaluation's metrics beside the run's own test metrics."""
     from rich.table import Table
 
-    from seqexp.report import SHOWN
+    from seqexp.reporting.tables import SHOWN
 
     part = "test" if "test" in result.metrics else "data"
     rule = result.metrics["threshold_rule"]
     if result.metrics.get("task") == "multiclass":
-        from seqexp.multiclass import SHOWN
+        from seqexp.tasks.multiclass import SHOWN
 
         title = f"{part} metrics ({result.metrics['n_classes']} classes, decision: argmax)"
     else:

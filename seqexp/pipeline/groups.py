@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seqexp import runs
 from seqexp.config import ExperimentConfig, to_yaml
 from seqexp.errors import UserError
-from seqexp.experiment import Say, train_experiment
-from seqexp.summary import aggregate, flat_rows, to_csv
+from seqexp.pipeline.summary import aggregate, flat_rows, to_csv
+from seqexp.pipeline.train import Say, train_experiment
+from seqexp.runfolder import atomic, files, lifecycle
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,9 @@ def train_group(
     data fingerprint (folds). ``progress`` makes a fresh progress display per child. ``on_end(parent)``
     is called once the parent folder is final, however the group ended.
     """
-    parent = runs.create_run_dir(runs_dir, cfg.name)
-    runs.write_text(parent / runs.CONFIG, to_yaml(cfg))
-    record = runs.RunRecord(parent, name=cfg.name, seed=cfg.seed, command="train", kind=kind, estimator=kind)
+    parent = lifecycle.create_run_dir(runs_dir, cfg.name)
+    atomic.write_text(parent / files.CONFIG, to_yaml(cfg))
+    record = lifecycle.RunRecord(parent, name=cfg.name, seed=cfg.seed, command="train", kind=kind, estimator=kind)
     children: list[Path] = []
     child_metrics: list[dict[str, Any]] = []
     try:
@@ -74,8 +74,8 @@ def train_group(
             "std": std,
         }
         header, rows = flat_rows([label for label, _ in variants], child_metrics)
-        runs.write_text(parent / table_name, to_csv(header, rows))
-        runs.write_json(parent / runs.METRICS, summary)
+        atomic.write_text(parent / table_name, to_csv(header, rows))
+        atomic.write_json(parent / files.METRICS, summary)
     except KeyboardInterrupt:
         record.finish("interrupted", error="interrupted by the user")
         _ended(parent, on_end)
@@ -95,7 +95,7 @@ def _ended(parent: Path, on_end: Callable[[Path], None] | None) -> None:
 
 
 def _shared_fingerprints(children: list[Path], same_split: bool) -> dict[str, str]:
-    records = [runs.read_run(child) for child in children]
+    records = [lifecycle.read_run(child) for child in children]
     keys = ["data_fingerprint"] + (["split_fingerprint"] if same_split else [])
     shared = {}
     for key in keys:
@@ -109,8 +109,8 @@ def _shared_fingerprints(children: list[Path], same_split: bool) -> dict[str, st
 def is_group(run_dir: Path) -> bool:
     """Whether a run folder is a parent of child runs (repeats or kfold), not one model."""
     try:
-        return "children" in json.loads((Path(run_dir) / runs.RUN).read_text()) and (
-            runs.read_run(run_dir).get("kind") in ("repeats", "kfold")
+        return "children" in json.loads((Path(run_dir) / files.RUN).read_text()) and (
+            lifecycle.read_run(run_dir).get("kind") in ("repeats", "kfold")
         )
     except (OSError, json.JSONDecodeError, UserError):
         return False
@@ -134,10 +134,10 @@ def train_planned_group(
     if cfg.split.method == "kfold" and cfg.split.fold is None:
         if (seeds or cfg.repeats) > 1:
             raise UserError("repeats/--seeds with split.method: kfold is not supported; use one of them")
-        from seqexp.kfold import train_kfold
+        from seqexp.pipeline.kfold import train_kfold
 
         return train_kfold(cfg, runs_dir=runs_dir, say=say, progress=progress, on_end=on_end)
-    from seqexp.repeats import train_repeats
+    from seqexp.pipeline.repeats import train_repeats
 
     return train_repeats(
         cfg, seeds or cfg.repeats, runs_dir=runs_dir, say=say, progress=progress, on_end=on_end

@@ -106,7 +106,7 @@ def plot_confusion(matrix: np.ndarray, path: Path, title: str) -> None:
     axes[1].set_title("share of each true class")
     fig.suptitle(title)
     fig.tight_layout()
-    from seqexp.runs import atomic_path
+    from seqexp.runfolder.atomic import atomic_path
 
     try:
         with atomic_path(path) as tmp:

@@ -37,7 +37,7 @@ def _pyplot() -> Any:
 
 def save(fig: Any, path: Path) -> None:
     """Save atomically and free the figure."""
-    from seqexp.runs import atomic_path
+    from seqexp.runfolder.atomic import atomic_path
 
     plt = _pyplot()
     try:
@@ -149,7 +149,7 @@ def plot_history(history: list[dict], path: Path, monitor: str | None, mode: str
 
 def write_architecture(model: Any, folder: Path) -> list[str]:
     """Keras summary as text; a diagram PNG only when pydot and graphviz are installed."""
-    from seqexp.runs import write_text
+    from seqexp.runfolder.atomic import write_text
 
     buffer = io.StringIO()
     model.summary(print_fn=lambda line, *args, **kwargs: buffer.write(line + "\n"))

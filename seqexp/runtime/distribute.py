@@ -18,7 +18,7 @@ def strategy(train_cfg: Any) -> Any | None:
     if name == "none":
         return None
     if name not in _STRATEGIES:
-        from seqexp.backend import tensorflow
+        from seqexp.runtime.backend import tensorflow
 
         _STRATEGIES[name] = tensorflow().distribute.MirroredStrategy()
     return _STRATEGIES[name]
@@ -35,7 +35,7 @@ def describe(train_cfg: Any) -> str | None:
     chosen = strategy(train_cfg)
     if chosen is None:
         return None
-    from seqexp.backend import tensorflow
+    from seqexp.runtime.backend import tensorflow
 
     gpus = tensorflow().config.list_logical_devices("GPU")
     replicas = chosen.num_replicas_in_sync

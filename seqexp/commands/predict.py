@@ -19,8 +19,15 @@ from typing import Any
 import numpy as np
 
 from seqexp.data.dataset import Dataset
-from seqexp.runs import atomic_path
-from seqexp.saved_run import SavedRun, build_input, data_config_for, describe_unseen, open_run, unseen_levels
+from seqexp.runfolder.atomic import atomic_path
+from seqexp.runfolder.reader import (
+    SavedRun,
+    build_input,
+    data_config_for,
+    describe_unseen,
+    open_run,
+    unseen_levels,
+)
 
 CHUNK = 8192  # rows scaled and scored at a time; big enough to keep the model's matmuls efficient
 
@@ -61,7 +68,7 @@ def scorer(estimator: Any) -> Callable[[np.ndarray], np.ndarray]:
     """
     if getattr(estimator, "kind", None) != "keras":
         return estimator.predict
-    from seqexp.backend import tensorflow
+    from seqexp.runtime.backend import tensorflow
 
     tf = tensorflow()
     model = estimator.model
@@ -136,7 +143,7 @@ def predict_run(
 ) -> PredictSummary:
     """Open the run, encode ``source`` with its schema, score it into ``output``."""
     from seqexp.errors import UserError
-    from seqexp.multiclass import is_multiclass
+    from seqexp.tasks.multiclass import is_multiclass
 
     run = open_run(run_dir, trust=trust)
     if is_multiclass(run.metrics):

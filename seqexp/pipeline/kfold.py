@@ -18,8 +18,8 @@ import numpy as np
 from seqexp.config import ExperimentConfig, SplitConfig
 from seqexp.data.split import Split
 from seqexp.errors import DataError
-from seqexp.experiment import Say
-from seqexp.groups import GroupResult, train_group
+from seqexp.pipeline.groups import GroupResult, train_group
+from seqexp.pipeline.train import Say
 
 FOLDS_CSV = "folds.csv"
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from seqexp.config import ExperimentConfig
 from seqexp.errors import ConfigError
-from seqexp.experiment import Say
-from seqexp.groups import GroupResult, train_group
+from seqexp.pipeline.groups import GroupResult, train_group
+from seqexp.pipeline.train import Say
 
 RUNS_CSV = "seeds.csv"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from seqexp.report import SHOWN
+from seqexp.reporting.tables import SHOWN
 
 
 def aggregate(children: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -37,7 +37,7 @@ def aggregate(children: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str,
 def shown(metrics: dict[str, Any]) -> tuple[str, ...]:
     """The headline metric names of a run's (or a group mean's) metrics: binary or multi-class."""
     if metrics.get("task") == "multiclass":
-        from seqexp.multiclass import SHOWN as MULTICLASS_SHOWN
+        from seqexp.tasks.multiclass import SHOWN as MULTICLASS_SHOWN
 
         return MULTICLASS_SHOWN
     return SHOWN
