@@ -1,6 +1,6 @@
-"""The ``seqexp`` command line. Each command parses, loads the config, makes one call, prints
-where the result is. Heavy libraries are imported inside the commands that need them, so
-``--help``, ``validate`` and ``list`` stay fast."""
+"""The ``seqexp`` command line: wiring only. Each verb parses its options and calls its module in
+``seqexp/commands/``, imported when the verb runs, so ``--help``, ``validate`` and ``list`` never
+import TensorFlow, pandas or scikit-learn."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from seqexp.errors import UserError
-from seqexp.runfolder.lifecycle import RunInterrupted
 
 app = typer.Typer(
     add_completion=False,
@@ -20,8 +18,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Declared, reproducible experiments for imbalanced customer classification.",
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 ConfigArg = Annotated[Path, typer.Argument(help="Experiment YAML file.", show_default=False)]
 SetOpt = Annotated[
@@ -42,24 +38,7 @@ MlflowOpt = Annotated[
 ]
 
 
-def _say(quiet: bool):
-    def say(message: str) -> None:
-        if not quiet:
-            err.print(f"[dim]{message}[/dim]")
-
-    return say
-
-
-def _tracker(enabled: bool, runs_dir: Path, quiet: bool):
-    """The MLflow tracker when asked for (a UserError now, before training, if MLflow is missing)."""
-    from seqexp.tracking import tracker_for
-
-    def warn(message: str) -> None:
-        from rich.markup import escape
-
-        err.print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True, highlight=False)
-
-    return tracker_for(enabled, runs_dir, say=_say(quiet), warn=warn)
+RunArg = Annotated[Path, typer.Argument(help="A completed run folder.", show_default=False)]
 
 
 @app.command()
@@ -71,12 +50,9 @@ def generate(
     ] = None,
 ) -> None:
     """Write the config's synthetic data set as files a user could have brought."""
-    from seqexp.config import load_config
-    from seqexp.data.generate import write_generated
+    from seqexp.commands import generate as verb
 
-    cfg = load_config(config, overrides or [])
-    folder = write_generated(cfg, out_dir or Path("data") / cfg.name)
-    out.print(str(folder), soft_wrap=True)
+    verb.run(config, overrides or [], out_dir=out_dir)
 
 
 @app.command()
@@ -92,80 +68,17 @@ def train(
     mlflow: MlflowOpt = False,
 ) -> None:
     """Train one experiment (or its seeds / folds); the last line printed is its run folder."""
-    from seqexp.config import load_config
+    from seqexp.commands import train as verb
 
-    cfg = load_config(config, overrides or [])
-    if mlflow:  # recorded in the run's config.yaml like any setting
-        cfg = cfg.model_copy(update={"tracking": "mlflow"})
-    track = _tracker(cfg.tracking == "mlflow", runs_dir, quiet)
-    from seqexp.pipeline.groups import needs_group
-
-    if needs_group(cfg, seeds):
-        _train_group(cfg, seeds, runs_dir, quiet, track)
-        return
-    from seqexp.pipeline.train import train_experiment
-    from seqexp.reporting.tables import metrics_table
-
-    show_progress = not quiet and out.is_terminal
-    progress = None
-    if show_progress:
-        from seqexp.pipeline.callbacks import progress_display
-
-        progress = progress_display(out)
-    _signals_as_ctrl_c()
-    try:
-        result = train_experiment(cfg, runs_dir=runs_dir, say=_say(quiet), progress=progress, on_end=track)
-    except RunInterrupted as stop:
-        err.print(f"interrupted: {stop.run_dir} keeps its config, history so far and best checkpoint")
-        raise typer.Exit(130) from None
-    if not quiet:
-        out.print(metrics_table(result.metrics))
-    out.print(str(result.run_dir), soft_wrap=True)
-
-
-def _train_group(cfg, seeds: int | None, runs_dir: Path, quiet: bool, track) -> None:
-    from seqexp.pipeline.groups import group_title, train_planned_group
-    from seqexp.pipeline.summary import spread_table
-
-    progress = None
-    if not quiet and out.is_terminal:
-        from seqexp.pipeline.callbacks import progress_display
-
-        progress = lambda: progress_display(out)  # noqa: E731  (a fresh bar per child run)
-    result = train_planned_group(
-        cfg, seeds=seeds, runs_dir=runs_dir, say=_say(quiet), progress=progress, on_end=track
-    )
-    if not quiet:
-        out.print(spread_table(result.summary, group_title(result.summary)))
-    out.print(str(result.run_dir), soft_wrap=True)
-
-
-def _signals_as_ctrl_c() -> None:
-    """``kill``, a scheduler's time limit or ``docker stop`` end the run the way Ctrl-C does: the run
-    folder is marked ``interrupted`` and keeps its history and best checkpoint; exit code 130.
-
-    SIGINT is set too: a process started in the background by a shell inherits SIGINT ignored,
-    and Python then never turns ``kill -INT`` into KeyboardInterrupt.
-    """
-    import signal
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    verb.run(config, overrides or [], runs_dir=runs_dir, quiet=quiet, seeds=seeds, mlflow=mlflow)
 
 
 @app.command()
 def validate(config: ConfigArg, overrides: SetOpt = None) -> None:
     """Check a config without training (and without importing TensorFlow)."""
-    from seqexp.config import load_config
+    from seqexp.commands import validate as verb
 
-    cfg = load_config(config, overrides or [])
-    out.print(
-        f"{config}: ok ({cfg.model.name} on {cfg.data.name}, balance {cfg.balance.name}, seed {cfg.seed})",
-        soft_wrap=True,
-    )
+    verb.run(config, overrides or [])
 
 
 @app.command("list")
@@ -175,22 +88,9 @@ def list_components(
     ] = "all",
 ) -> None:
     """What each registry holds, with one line about each entry."""
-    from rich.table import Table
+    from seqexp.commands import components as verb
 
-    from seqexp.config import COMPONENT_SECTIONS
-
-    families = {"data": "data", "sources": "data", "balancers": "balance", "models": "model"}
-    if family != "all" and family not in families:
-        raise UserError(f"unknown family '{family}'; use models, balancers, data or all")
-    for key, section in families.items():
-        if key == "sources" or (family != "all" and families[family] != section):
-            continue
-        table = Table(title=f"{key} (config section '{section}')", title_justify="left")
-        table.add_column("name", style="bold")
-        table.add_column("description")
-        for entry in COMPONENT_SECTIONS[section]:
-            table.add_row(entry.name, entry.description)
-        out.print(table)
+    verb.run(family)
 
 
 @app.command()
@@ -219,22 +119,12 @@ def tune(
     port: Annotated[int, typer.Option("--port", help="The chief's gRPC port.")] = 8000,
 ) -> None:
     """Search hyperparameters with keras-tuner; the last line printed is the tune folder."""
-    from seqexp.config import load_config
+    from seqexp.commands import tune as verb
 
-    if config is None and resume is None:
-        raise UserError("give a CONFIG with a tune section, or --resume FOLDER")
-    cfg = load_config(config, overrides or []) if config is not None else None
-    if cfg is None and overrides:
-        raise UserError("--set needs a CONFIG; to resume as it was, use --resume FOLDER alone")
-    from seqexp.tuning.search import run_tune, set_distributed_env, trial_progress
-
-    set_distributed_env(chief=chief, worker=worker, chief_host=chief_host, port=port)
-    progress = trial_progress(err) if not quiet and err.is_terminal else None
-    result = run_tune(cfg, runs_dir=runs_dir, resume=resume, say=_say(quiet), progress=progress)
-    out.print(str(result.folder), soft_wrap=True)
-
-
-RunArg = Annotated[Path, typer.Argument(help="A completed run folder.", show_default=False)]
+    verb.run(
+        config, overrides or [], runs_dir=runs_dir, quiet=quiet, resume=resume, chief=chief, worker=worker,
+        chief_host=chief_host, port=port,
+    )  # fmt: skip
 
 
 @app.command()
@@ -255,19 +145,9 @@ def evaluate(
     quiet: QuietOpt = False,
 ) -> None:
     """Evaluate a run again (its test split, or new labelled data); prints the evaluation folder."""
-    from seqexp.commands.evaluate import evaluate_run, evaluation_table
+    from seqexp.commands import evaluate as verb
 
-    result = evaluate_run(run, data=data, threshold=threshold, trust=trust_run)
-    say = _say(quiet)
-    for note in result.notes:
-        say(f"note: {note}")
-    if not quiet:
-        import json
-
-        from seqexp.runfolder.files import METRICS
-
-        out.print(evaluation_table(result, json.loads((run / METRICS).read_text())))
-    out.print(str(result.folder), soft_wrap=True)
+    verb.run(run, data=data, threshold=threshold, trust=trust_run, quiet=quiet)
 
 
 @app.command()
@@ -298,39 +178,13 @@ def ensemble(
     mlflow: MlflowOpt = False,
 ) -> None:
     """Combine saved runs into one model; the last line printed is its run folder."""
-    from seqexp.commands.ensemble import build_ensemble, ensemble_table, parse_weights, tune_members
+    from seqexp.commands import ensemble as verb
 
-    track = _tracker(mlflow, runs_dir, quiet)
-    paths = list(members or [])
-    if from_tune is not None:
-        paths += tune_members(from_tune, top, objective)
-    result = build_ensemble(
-        paths,
-        method=method,
-        weights=parse_weights(weights),
-        search=search,
-        max_members=max_members,
-        objective=objective,
-        threshold=threshold,
-        name=name,
-        runs_dir=runs_dir,
-    )
-    if track is not None:
-        track(result.run_dir)
-    if not quiet:
-        out.print(ensemble_table(result.metrics))
-    out.print(str(result.run_dir), soft_wrap=True)
-
-
-def _floats(text: str | None, option: str) -> list[float] | None:
-    if text is None:
-        return None
-    try:
-        return [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise UserError(
-            f"{option}: expected comma-separated numbers such as 0.3,0.7 (got {text!r})"
-        ) from None
+    verb.run(
+        list(members or []), method=method, weights=weights, search=search, max_members=max_members,
+        objective=objective, from_tune=from_tune, top=top, threshold=threshold, name=name,
+        runs_dir=runs_dir, quiet=quiet, mlflow=mlflow,
+    )  # fmt: skip
 
 
 @app.command()
@@ -354,14 +208,9 @@ def predict(
     quiet: QuietOpt = False,
 ) -> None:
     """Score new customers: id, score, label at the run's threshold, risk level; prints the CSV."""
-    from seqexp.commands.predict import predict_run, summary_lines
+    from seqexp.commands import predict as verb
 
-    names = [x.strip() for x in levels.split(",")] if levels is not None else None
-    summary = predict_run(run, source, output, cuts=_floats(bands, "--bands"), levels=names, trust=trust_run)
-    say = _say(quiet)
-    for line in summary_lines(summary):
-        say(line)
-    out.print(str(summary.output), soft_wrap=True)
+    verb.run(run, source, output=output, bands=bands, levels=levels, trust=trust_run, quiet=quiet)
 
 
 @app.command()
@@ -376,18 +225,15 @@ def compare(
     quiet: QuietOpt = False,
 ) -> None:
     """Leaderboard of runs: table, CSV, figures, one HTML file; prints the report folder."""
-    from seqexp.commands.compare import compare_runs, find_runs, rich_table
+    from seqexp.commands import compare as verb
 
-    if bool(run_dirs) == all_runs:
-        raise UserError("give run folders, or --all (with --runs-dir) for every run, not both")
-    board, folder = compare_runs(find_runs(runs_dir) if all_runs else list(run_dirs or []), out_dir, sort)
-    if not quiet:
-        out.print(rich_table(board))
-    out.print(str(folder), soft_wrap=True)
+    verb.run(list(run_dirs or []), all_runs=all_runs, runs_dir=runs_dir, sort=sort, out_dir=out_dir, quiet=quiet)
 
 
 def main() -> None:
     """Console entry point: user mistakes become one message and exit code 2, never a traceback."""
+    from seqexp.reporting.console import err
+
     try:
         app()
     except UserError as exc:

@@ -18,11 +18,6 @@ from typing import Any
 from seqexp.errors import UserError
 from seqexp.runfolder import atomic, files, lifecycle
 
-LEADERBOARD_CSV = "leaderboard.csv"
-COMPARISON_PNG = "comparison.png"
-OVERFITTING_PNG = "overfitting.png"
-REPORT_HTML = "report.html"
-
 TEST_METRICS = (
     "pr_auc",
     "roc_auc",
@@ -40,6 +35,17 @@ COLUMNS = (
     "threshold", "threshold_rule", "epochs", "best_epoch", "train_loss_at_best", "val_loss_at_best",
     "fit_seconds", "total_seconds", "error",
 )  # fmt: skip
+
+
+def run(run_dirs: list[Path], *, all_runs: bool, runs_dir: Path, sort: str, out_dir: Path, quiet: bool) -> None:
+    from seqexp.reporting.console import out, result
+
+    if bool(run_dirs) == all_runs:
+        raise UserError("give run folders, or --all (with --runs-dir) for every run, not both")
+    board, folder = compare_runs(find_runs(runs_dir) if all_runs else list(run_dirs), out_dir, sort)
+    if not quiet:
+        out.print(rich_table(board))
+    result(folder)
 
 
 @dataclass(frozen=True)
@@ -175,9 +181,9 @@ def plot_comparison(board: Leaderboard, path: Path) -> None:
     """One bar group per run: val and test PR-AUC and F1."""
     import numpy as np
 
-    from seqexp.reporting.figures import _pyplot, save
+    from seqexp.reporting.figures import pyplot, save
 
-    plt = _pyplot()
+    plt = pyplot()
     rows = board.completed
     bars = (("val_pr_auc", "val PR-AUC"), ("pr_auc", "test PR-AUC"), ("val_f1", "val F1"), ("f1", "test F1"))
     x = np.arange(len(rows))
@@ -196,9 +202,9 @@ def plot_overfitting(board: Leaderboard, path: Path) -> None:
     """Train vs validation loss at the best epoch: a large gap means the model memorised train."""
     import numpy as np
 
-    from seqexp.reporting.figures import _pyplot, save
+    from seqexp.reporting.figures import pyplot, save
 
-    plt = _pyplot()
+    plt = pyplot()
     rows = [r for r in board.completed if r.get("train_loss_at_best") is not None]
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(rows) + 2), 4.5))
@@ -241,7 +247,7 @@ validation-chosen threshold, sorted by {html.escape(board.sort)}.</p>
 {figures}
 </body></html>
 """
-    path = folder / REPORT_HTML
+    path = folder / files.REPORT_HTML
     atomic.write_text(path, page)
     return path
 
@@ -253,13 +259,13 @@ def compare_runs(folders: list[Path], out_dir: Path, sort: str = "pr_auc") -> tu
             raise UserError(f"{folder}: not a run folder (no {files.RUN})")
     board = build_leaderboard([Path(f) for f in folders], sort)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_csv(board, out_dir / LEADERBOARD_CSV)
+    write_csv(board, out_dir / files.LEADERBOARD_CSV)
     images = []
     if board.completed:
-        plot_comparison(board, out_dir / COMPARISON_PNG)
-        images.append(COMPARISON_PNG)
+        plot_comparison(board, out_dir / files.COMPARISON_PNG)
+        images.append(files.COMPARISON_PNG)
         if any(r.get("train_loss_at_best") is not None for r in board.completed):
-            plot_overfitting(board, out_dir / OVERFITTING_PNG)
-            images.append(OVERFITTING_PNG)
+            plot_overfitting(board, out_dir / files.OVERFITTING_PNG)
+            images.append(files.OVERFITTING_PNG)
     write_html(board, out_dir, images)
     return board, out_dir

@@ -12,30 +12,23 @@ Members are ordinary completed run folders (any model). Their saved validation a
   metrics are not measured on rows the meta-model was fitted on.
 
 The threshold is chosen on validation as in any run. The result is an ordinary run folder;
-``ensemble.json`` holds what scoring new data needs (member folders, weights, meta-model
-coefficients, rank references): see :func:`ensemble_scores`.
+``ensemble.json`` holds what scoring new data needs (seqexp/ensembles/combine.py).
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from seqexp.ensembles.combine import METHODS, OBJECTIVES, Combiner, fit_combiner, search_members
 from seqexp.errors import UserError
 from seqexp.runfolder import atomic, files, lifecycle
-
-METHODS = ("mean", "weighted", "rank", "stack")
-OBJECTIVES = ("pr_auc", "roc_auc")
-ENSEMBLE_FILE = "ensemble.json"
-GRID_POINTS = 1000  # at most this many weight vectors are tried when fitting weights on the simplex
-EXHAUSTIVE_LIMIT = 200  # more member subsets than this: greedy forward selection instead
-
+from seqexp.tasks import BinaryTask, task_of
 
 # --------------------------------------------------------------------------- members
 
@@ -86,11 +79,10 @@ def load_member(path: Path) -> Member:
     if not run.get("split_fingerprint"):
         raise UserError(f"{path}: run.json has no split_fingerprint; retrain it with this version of seqexp")
     metrics = json.loads((path / files.METRICS).read_text()) if (path / files.METRICS).is_file() else {}
-    if metrics.get("task") == "multiclass":
-        raise UserError(
-            f"{path}: a multi-class run ({metrics.get('n_classes')} classes); ensembles combine binary "
-            "scores only in this version"
-        )
+    try:
+        task_of(metrics).refuse("ensemble")
+    except UserError as exc:
+        raise UserError(f"{path}: {exc}") from None
     return Member(
         path, run, metrics, *_read_scores(path / files.VAL_PREDICTIONS), *_read_scores(path / files.PREDICTIONS)
     )
@@ -129,155 +121,41 @@ def check_compatible(members: list[Member]) -> None:
 # --------------------------------------------------------------------------- combining
 
 
-@dataclass
-class Combiner:
-    """Everything needed to combine member scores into one score (saved as JSON)."""
-
-    method: str
-    weights: list[float]
-    meta: dict[str, Any] | None = None  # stack: {"coef": [...], "intercept": x}
-    rank_reference: list[list[float]] | None = None  # rank: each member's sorted validation scores
-    notes: list[str] = field(default_factory=list)
-
-    def combine(self, scores: np.ndarray) -> np.ndarray:
-        """``scores``: (rows, members) in member order -> one score per row in [0, 1]."""
-        scores = np.asarray(scores, dtype=float)
-        if scores.ndim != 2 or scores.shape[1] != len(self.weights):
-            raise UserError(f"expected scores of {len(self.weights)} members, got shape {scores.shape}")
-        if self.method == "stack":
-            assert self.meta is not None
-            z = _logit(scores) @ np.asarray(self.meta["coef"]) + self.meta["intercept"]
-            return 1.0 / (1.0 + np.exp(-z))
-        if self.method == "rank":
-            assert self.rank_reference is not None
-            scores = np.column_stack(
-                [_ecdf(np.asarray(ref), scores[:, j]) for j, ref in enumerate(self.rank_reference)]
-            )
-        return scores @ np.asarray(self.weights)
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
-def _ecdf(sorted_reference: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Mid-rank of each value among the reference scores, scaled to [0, 1]."""
-    below = np.searchsorted(sorted_reference, values, side="left")
-    at_or_below = np.searchsorted(sorted_reference, values, side="right")
-    return (below + at_or_below) / (2.0 * len(sorted_reference))
-
-
-def objective_score(y: np.ndarray, scores: np.ndarray, objective: str) -> float:
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
-    return float((average_precision_score if objective == "pr_auc" else roc_auc_score)(y, scores))
-
-
-def simplex_grid(members: int, max_points: int = GRID_POINTS) -> np.ndarray:
-    """Weight vectors on the simplex (non-negative, summing to 1), as fine as ``max_points`` allows."""
-    steps = 1
-    while steps < 100 and math.comb(steps + 1 + members - 1, members - 1) <= max_points:
-        steps += 1
-    rows = []
-    for bars in itertools.combinations(range(steps + members - 1), members - 1):  # stars and bars
-        edges = np.array([-1, *bars, steps + members - 1])
-        rows.append((np.diff(edges) - 1) / steps)
-    return np.array(rows)
-
-
-def fit_weights(scores: np.ndarray, y: np.ndarray, objective: str) -> list[float]:
-    """The grid point on the simplex with the best validation objective (ties: the first found,
-    the grid is ordered so that is the most even mix only by chance; the objective decides)."""
-    grid = simplex_grid(scores.shape[1])
-    values = [objective_score(y, scores @ w, objective) for w in grid]
-    return [float(w) for w in grid[int(np.argmax(values))]]
-
-
-def fit_combiner(
-    method: str, scores: np.ndarray, y: np.ndarray, *, weights: list[float] | None, objective: str, seed: int
-) -> tuple[Combiner, np.ndarray]:
-    """Fit the combination on validation; return it and the validation scores to threshold on."""
-    k = scores.shape[1]
-    uniform = [1.0 / k] * k
-    if method == "mean":
-        combiner = Combiner("mean", uniform)
-    elif method == "weighted":
-        combiner = Combiner("weighted", weights or fit_weights(scores, y, objective))
-        if weights is None:
-            combiner.notes.append(
-                f"weights fitted on validation ({objective}); its validation figures are optimistic"
-            )
-    elif method == "rank":
-        combiner = Combiner("rank", weights or uniform, rank_reference=[sorted(col) for col in scores.T])
-    elif method == "stack":
-        return _fit_stack(scores, y, seed)
-    else:
-        raise UserError(f"--method: '{method}' is not one of {', '.join(METHODS)}")
-    return combiner, combiner.combine(scores)
-
-
-def _fit_stack(scores: np.ndarray, y: np.ndarray, seed: int) -> tuple[Combiner, np.ndarray]:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-    features = _logit(scores)
-    folds = min(5, int(np.bincount(y).min()))
-    if folds < 2:
-        raise UserError("stack: the validation split has fewer than 2 positives; use mean or rank")
-    meta = LogisticRegression(C=1.0, max_iter=1000)
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    out_of_fold = cross_val_predict(meta, features, y, cv=cv, method="predict_proba")[:, 1]
-    meta.fit(features, y)
-    combiner = Combiner(
-        "stack",
-        [1.0 / scores.shape[1]] * scores.shape[1],
-        meta={
-            "coef": meta.coef_[0].tolist(),
-            "intercept": float(meta.intercept_[0]),
-            "input": "logit(score)",
-        },
-        notes=[f"meta-model fitted on validation; validation scores are {folds}-fold out-of-fold"],
-    )
-    return combiner, out_of_fold
-
-
-# --------------------------------------------------------------------------- search
-
-
-def search_members(
-    method: str, scores: np.ndarray, y: np.ndarray, *, max_members: int, objective: str, seed: int
-) -> tuple[list[int], list[dict[str, Any]]]:
-    """Member subsets of size 1..max_members: all of them when few, greedy forward selection when
-    many. Returns the best subset (by the validation objective) and every subset tried."""
-    k = scores.shape[1]
-    tried: list[dict[str, Any]] = []
-
-    def evaluate(subset: tuple[int, ...]) -> float:
-        _, val_scores = fit_combiner(
-            method, scores[:, list(subset)], y, weights=None, objective=objective, seed=seed
-        )
-        value = objective_score(y, val_scores, objective)
-        tried.append({"members": list(subset), objective: value})
-        return value
-
-    sizes = range(1, min(max_members, k) + 1)
-    if sum(math.comb(k, r) for r in sizes) <= EXHAUSTIVE_LIMIT:
-        best = max((s for r in sizes for s in itertools.combinations(range(k), r)), key=evaluate)
-        return list(best), tried
-    chosen: list[int] = []
-    best_value = -np.inf
-    while len(chosen) < min(max_members, k):
-        candidates = [tuple(sorted([*chosen, j])) for j in range(k) if j not in chosen]
-        values = [evaluate(c) for c in candidates]
-        if max(values) <= best_value:
-            break
-        best_value = max(values)
-        chosen = list(candidates[int(np.argmax(values))])
-    return chosen, tried
-
-
 # --------------------------------------------------------------------------- the verb
+
+
+def run(
+    members: list[Path],
+    *,
+    method: str,
+    weights: str | None,
+    search: bool,
+    max_members: int,
+    objective: str,
+    from_tune: Path | None,
+    top: int,
+    threshold: str | None,
+    name: str | None,
+    runs_dir: Path,
+    quiet: bool,
+    mlflow: bool,
+) -> None:
+    from seqexp.reporting.console import out, result, tracker
+    from seqexp.reporting.tables import ensemble_table
+
+    track = tracker(mlflow, runs_dir, quiet)
+    paths = list(members)
+    if from_tune is not None:
+        paths += tune_members(from_tune, top, objective)
+    built = build_ensemble(
+        paths, method=method, weights=parse_weights(weights), search=search, max_members=max_members,
+        objective=objective, threshold=threshold, name=name, runs_dir=runs_dir,
+    )  # fmt: skip
+    if track is not None:
+        track(built.run_dir)
+    if not quiet:
+        out.print(ensemble_table(built.metrics))
+    result(built.run_dir)
 
 
 @dataclass(frozen=True)
@@ -340,8 +218,6 @@ def build_ensemble(
     seed: int = 0,
 ) -> EnsembleResult:
     """Combine member runs into a new, ordinary run folder."""
-    from seqexp.tasks.binary_metrics import binary_metrics, choose_threshold, describe_rule
-
     if method not in METHODS:
         raise UserError(f"--method: '{method}' is not one of {', '.join(METHODS)}")
     if objective not in OBJECTIVES:
@@ -370,23 +246,13 @@ def build_ensemble(
     combiner, val_scores = fit_combiner(method, val, y_val, weights=weights, objective=objective, seed=seed)
     test_scores = combiner.combine(test)
 
-    cut = choose_threshold(rule, y_val, val_scores)  # validation only, like any run
+    task = BinaryTask()  # members were checked: every one is binary
+    decision = task.decide(rule, y_val, val_scores)  # validation only, like any run
+    parts = {"val": (y_val, val_scores), "test": (y_test, test_scores)}
     metrics: dict[str, Any] = {
-        "threshold": cut,
-        "threshold_rule": describe_rule(rule),
-        "val": binary_metrics(y_val, val_scores, cut),
-        "test": binary_metrics(y_test, test_scores, cut),
+        **task.score(decision, parts, per_class=False),
         "model": f"ensemble ({method})",
-        "members": [
-            {
-                "run": m.name,
-                "model": m.metrics.get("model"),
-                "weight": w,
-                "val": m.metrics.get("val"),
-                "test": m.metrics.get("test"),
-            }
-            for m, w in zip(members, combiner.weights, strict=True)
-        ],
+        "members": _member_rows(members, combiner),
     }
     if len(members) == 1:
         combiner.notes.append("the search kept a single member: no combination beat it on validation")
@@ -397,6 +263,23 @@ def build_ensemble(
         tried=tried,
     )  # fmt: skip
     return EnsembleResult(run_dir, metrics)
+
+
+def _member_rows(members: list[Member], combiner: Combiner) -> list[dict[str, Any]]:
+    """Each member's own figures and its share: a weight, or a stack's meta-model coefficient
+    (on the member's logit score; the uniform weights a stack carries are not used)."""
+    coefs = combiner.meta["coef"] if combiner.meta is not None else [None] * len(members)
+    return [
+        {
+            "run": m.name,
+            "model": m.metrics.get("model"),
+            "weight": None if coef is not None else w,
+            "coef": coef,
+            "val": m.metrics.get("val"),
+            "test": m.metrics.get("test"),
+        }
+        for m, w, coef in zip(members, combiner.weights, coefs, strict=True)
+    ]
 
 
 def _write_run(
@@ -413,29 +296,24 @@ def _write_run(
 ) -> Path:
     import yaml
 
-    from seqexp.pipeline.train import write_predictions, write_scored_outputs
 
     first = members[0]
-    run_dir = lifecycle.create_run_dir(runs_dir, name)
     member_paths = [str(m.path.resolve()) for m in members]
     config = {
         "name": name,
         "ensemble": {**spec, "members": member_paths, "weights": combiner.weights},
         "evaluate": {"threshold": spec["threshold"]},
     }
-    atomic.write_text(run_dir / files.CONFIG, yaml.safe_dump(config, sort_keys=False))
-    record = lifecycle.RunRecord(
-        run_dir,
-        name=name,
-        command="ensemble",
-        estimator="ensemble",
+    record = lifecycle.create(
+        runs_dir, name, yaml.safe_dump(config, sort_keys=False), command="ensemble", estimator="ensemble",
         data_fingerprint=first.run.get("data_fingerprint"),
-        split_fingerprint=first.run.get("split_fingerprint"),
-        members=member_paths,
-    )
-    try:
+        split_fingerprint=first.run.get("split_fingerprint"), members=member_paths,
+    )  # fmt: skip
+    run_dir = record.folder
+    task = BinaryTask()
+    with lifecycle.recording(record):
         atomic.write_json(
-            run_dir / ENSEMBLE_FILE,
+            run_dir / files.ENSEMBLE,
             {
                 "method": combiner.method,
                 "members": member_paths,
@@ -447,70 +325,12 @@ def _write_run(
                 "search": tried,
             },
         )
-        write_scored_outputs(run_dir, metrics, first.test_ids, first.test_y, test_scores)
-        write_predictions(
-            run_dir / files.VAL_PREDICTIONS, first.val_ids, first.val_y, val_scores, metrics["threshold"]
-        )
+        task.write_outputs(run_dir, metrics, first.test_ids, first.test_y, test_scores)
+        decision = task.decision_of(metrics)
+        task.write_predictions(run_dir / files.VAL_PREDICTIONS, first.val_ids, first.val_y, val_scores, decision)
         atomic.write_text(run_dir / files.LOG, "".join(f"{note}\n" for note in combiner.notes))
-    except BaseException as exc:
-        record.finish("failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    record.finish("completed", threshold=metrics["threshold"], notes=combiner.notes)
+        record.finish("completed", threshold=metrics["threshold"], notes=combiner.notes)
     return run_dir
-
-
-# --------------------------------------------------------------------------- scoring new data
-
-
-def load_combiner(run_dir: Path) -> tuple[list[str], Combiner]:
-    """An ensemble run's member folders (absolute paths, in order) and its combiner."""
-    path = Path(run_dir) / ENSEMBLE_FILE
-    if not path.is_file():
-        raise UserError(f"{run_dir}: not an ensemble run (no {ENSEMBLE_FILE})")
-    state = json.loads(path.read_text())
-    combiner = Combiner(state["method"], state["weights"], state.get("meta"), state.get("rank_reference"))
-    return state["members"], combiner
-
-
-def ensemble_scores(run_dir: Path, member_scores: dict[str, np.ndarray]) -> np.ndarray:
-    """Score new rows with a saved ensemble, given each member's scores for those rows.
-
-    ``member_scores`` maps each member run folder (its path as listed in ``ensemble.json``, or
-    just its folder name) to that member's scores for the same rows, in the same order.
-    """
-    members, combiner = load_combiner(run_dir)
-    columns = []
-    for member in members:
-        scores = member_scores.get(member, member_scores.get(Path(member).name))
-        if scores is None:
-            raise UserError(f"{run_dir}: no scores given for member {member}")
-        columns.append(np.asarray(scores, dtype=float))
-    return combiner.combine(np.column_stack(columns))
-
-
-def ensemble_table(metrics: dict[str, Any]) -> Any:
-    """The ensemble beside each member (test metrics; each member at its own threshold)."""
-    from rich.table import Table
-
-    from seqexp.reporting.tables import SHOWN
-
-    shown = [m for m in metrics["members"] if m.get("test")][:6]
-    table = Table(
-        title=f"{metrics['model']}, test (threshold {metrics['threshold']:.3f}: {metrics['threshold_rule']})",
-        title_justify="left",
-        caption="  ".join(f"#{i}: {m['run']}" for i, m in enumerate(shown, 1)),
-        caption_justify="left",
-    )
-    table.add_column("metric")
-    table.add_column("ensemble", justify="right", style="bold")
-    table.add_column("ensemble (val)", justify="right", style="dim")
-    for i, m in enumerate(shown, 1):
-        table.add_column(f"#{i} {m.get('model') or ''} w={m['weight']:.2f}", justify="right")
-    for name in SHOWN:
-        row = [name, f"{metrics['test'][name]:.4f}", f"{metrics['val'][name]:.4f}"]
-        row += [f"{m['test'][name]:.4f}" for m in shown]
-        table.add_row(*row)
-    return table
 
 
 def parse_weights(text: str | None) -> list[float] | None:

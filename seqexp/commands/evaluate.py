@@ -13,19 +13,25 @@ from typing import Any
 
 import numpy as np
 
-from seqexp.errors import DataError, UserError
+from seqexp.errors import DataError
+from seqexp.pipeline.encode import build_input, data_config_for, unseen_levels
 from seqexp.runfolder import atomic, files, lifecycle
-from seqexp.runfolder.reader import (
-    SavedRun,
-    build_input,
-    data_config_for,
-    describe_unseen,
-    open_run,
-    unseen_levels,
-)
+from seqexp.runfolder.reader import SavedRun, open_run
+from seqexp.tasks import Decision
+from seqexp.tasks.base import describe_unseen
 
-EVALUATIONS = "evaluations"
-EVALUATION_JSON = "evaluation.json"
+
+def run(run_dir: Path, *, data: Path | None, threshold: float | None, trust: bool, quiet: bool) -> None:
+    from seqexp.reporting.console import out, result, say_for
+    from seqexp.reporting.tables import evaluation_table
+
+    evaluated = evaluate_run(run_dir, data=data, threshold=threshold, trust=trust)
+    say = say_for(quiet)
+    for note in evaluated.notes:
+        say(f"note: {note}")
+    if not quiet:
+        out.print(evaluation_table(evaluated.metrics, evaluated.part, evaluated.run_metrics))
+    result(evaluated.folder)
 
 
 @dataclass(frozen=True)
@@ -33,36 +39,28 @@ class EvaluationResult:
     folder: Path
     metrics: dict[str, Any]
     notes: list[str]
+    part: str = "test"
+    run_metrics: dict[str, Any] | None = None  # the run's own metrics.json, to show beside
 
 
 def evaluate_run(
     run_dir: Path, *, data: Path | None = None, threshold: float | None = None, trust: bool = False
 ) -> EvaluationResult:
     """Evaluate a run on its test split (``data`` None) or on a labelled data file or config."""
-    from seqexp.tasks.multiclass import is_multiclass
-
     run = open_run(run_dir, trust=trust)
-    multiclass = is_multiclass(run.metrics)
-    if multiclass and threshold is not None:
-        raise UserError(
-            f"--threshold: {run_dir} predicts one of {run.metrics['n_classes']} classes by argmax; "
-            "thresholds do not apply. Leave --threshold out"
-        )
-    if threshold is not None and not 0.0 < threshold < 1.0:
-        raise UserError(f"--threshold: must lie strictly between 0 and 1 (got {threshold})")
+    decision = run.decision if threshold is None else run.task.fixed(threshold, "--threshold")
     notes: list[str] = []
     if data is None:
         part, y, ids, X, info = _own_test_split(run, notes)
     else:
         part, y, ids, X, info = _new_data(run, data, notes)
+    run.task.check_labels(y)
     scores = run.estimator.predict(X)
-    if multiclass:
-        return _write_multiclass(run, part, y, ids, scores, info, notes)
-    return _write(run, part, y, ids, scores, threshold, info, notes)
+    return _write(run, decision, part, y, ids, scores, info, notes)
 
 
 def _own_test_split(run: SavedRun, notes: list[str]) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, dict]:
-    from seqexp.pipeline.train import load_dataset, make_split
+    from seqexp.pipeline.prepare import load_dataset, make_split
 
     data = load_dataset(run.cfg)
     fingerprint = data.fingerprint()
@@ -74,13 +72,8 @@ def _own_test_split(run: SavedRun, notes: list[str]) -> tuple[str, np.ndarray, n
         )
     test = data.subset(make_split(run.cfg, data.y).test)
     X = run.scaler.transform(test.X, test.mask)
-    return (
-        "test",
-        test.y,
-        test.ids,
-        X,
-        {"source": "the run's own test split", "data_fingerprint": fingerprint},
-    )
+    info = {"source": "the run's own test split", "data_fingerprint": fingerprint}
+    return "test", test.y, test.ids, X, info
 
 
 def _new_data(
@@ -110,103 +103,24 @@ def _new_data(
 
 def _write(
     run: SavedRun,
+    decision: Decision,
     part: str,
     y: np.ndarray,
     ids: np.ndarray,
     scores: np.ndarray,
-    threshold: float | None,
     info: dict[str, Any],
     notes: list[str],
 ) -> EvaluationResult:
-    from seqexp.pipeline.train import write_scored_outputs
-    from seqexp.reporting import figures as plots
-    from seqexp.tasks.binary_metrics import binary_metrics, classification_report
-
-    used = run.threshold if threshold is None else float(threshold)
-    metrics = {
-        "threshold": used,
-        "threshold_rule": run.metrics.get("threshold_rule")
-        if threshold is None
-        else f"fixed {used:g} (--threshold)",
-        "model": run.metrics.get("model"),
-        part: binary_metrics(y, scores, used),
-        "classification_report": {part: classification_report(y, scores, used)},
-    }
+    task = run.task
+    metrics = {**task.score(decision, {part: (y, scores)}), "model": run.metrics.get("model")}
     folder = lifecycle.create_run_dir(
-        run.folder / EVALUATIONS, part if part == "test" else Path(info["source"]).stem
+        run.folder / files.EVALUATIONS, part if part == "test" else Path(info["source"]).stem
     )
-    write_scored_outputs(folder, metrics, ids, y, scores, part=part)
+    task.write_outputs(folder, metrics, ids, y, scores, part=part)
     # The threshold was chosen on the run's validation split: this curve shows where it falls here.
-    plots.write_score_plots(folder, {part: (y, scores)}, used, part)
+    task.write_figures(folder, {part: (y, scores)}, decision, part)
     atomic.write_json(  # written last: its presence means the evaluation folder is complete
-        folder / EVALUATION_JSON,
+        folder / files.EVALUATION_JSON,
         {"run": str(run.folder), "finished": lifecycle.now_iso(), "split": part, "notes": notes, **info},
     )
-    return EvaluationResult(folder, metrics, notes)
-
-
-def _write_multiclass(
-    run: SavedRun,
-    part: str,
-    y: np.ndarray,
-    ids: np.ndarray,
-    proba: np.ndarray,
-    info: dict[str, Any],
-    notes: list[str],
-) -> EvaluationResult:
-    """A multi-class run: argmax decisions, the N x N confusion matrix, per-class probabilities."""
-    from seqexp.tasks import multiclass
-
-    names = list(run.metrics["classes"])
-    if len(y) and (y.min() < 0 or y.max() >= len(names)):
-        raise DataError(f"labels outside the run's {len(names)} classes (indices 0..{len(names) - 1})")
-    metrics = {
-        "task": "multiclass",
-        "n_classes": len(names),
-        "classes": names,
-        "decision": "argmax",
-        "threshold": None,
-        "threshold_rule": multiclass.DECISION_RULE,
-        "model": run.metrics.get("model"),
-        part: multiclass.multiclass_metrics(y, proba),
-        "classification_report": {part: multiclass.classification_report(y, proba, names)},
-    }
-    folder = lifecycle.create_run_dir(
-        run.folder / EVALUATIONS, part if part == "test" else Path(info["source"]).stem
-    )
-    atomic.write_json(folder / files.METRICS, metrics)
-    multiclass.write_confusion(folder, y, proba, names, f"{part} ({len(names)} classes, argmax)")
-    multiclass.write_predictions(folder / files.PREDICTIONS, ids, y, proba, names)
-    atomic.write_json(  # written last: its presence means the evaluation folder is complete
-        folder / EVALUATION_JSON,
-        {"run": str(run.folder), "finished": lifecycle.now_iso(), "split": part, "notes": notes, **info},
-    )
-    return EvaluationResult(folder, metrics, notes)
-
-
-def evaluation_table(result: EvaluationResult, run_metrics: dict[str, Any] | None = None) -> Any:
-    """The evaluation's metrics beside the run's own test metrics."""
-    from rich.table import Table
-
-    from seqexp.reporting.tables import SHOWN
-
-    part = "test" if "test" in result.metrics else "data"
-    rule = result.metrics["threshold_rule"]
-    if result.metrics.get("task") == "multiclass":
-        from seqexp.tasks.multiclass import SHOWN
-
-        title = f"{part} metrics ({result.metrics['n_classes']} classes, decision: argmax)"
-    else:
-        title = f"{part} metrics (threshold {result.metrics['threshold']:.3f}: {rule})"
-    table = Table(title=title, title_justify="left")
-    table.add_column("metric")
-    table.add_column("now", justify="right")
-    if run_metrics:
-        table.add_column("at training (test)", justify="right", style="dim")
-    for name in SHOWN:
-        row = [name, f"{result.metrics[part][name]:.4f}"]
-        if run_metrics:
-            row.append(f"{run_metrics['test'][name]:.4f}")
-        table.add_row(*row)
-    table.caption = f"{result.metrics[part]['rows']} customers"
-    return table
+    return EvaluationResult(folder, metrics, notes, part, run.metrics)

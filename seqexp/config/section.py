@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo
 from pydantic.functional_validators import AfterValidator
@@ -51,3 +51,8 @@ def _resolve(value: str, info: ValidationInfo) -> str:
 
 ConfigPath = Annotated[str, AfterValidator(_resolve)]
 """A file path given in YAML: ``${ENV:-default}`` expanded, relative to the config file."""
+
+
+def show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -7,10 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from seqexp.errors import UserError
-
-EVENTS_FILE = "events.parquet"
-LABELS_FILE = "labels.parquet"
-CARD_FILE = "card.json"
+from seqexp.runfolder import files
 
 
 def write_generated(cfg: Any, folder: Path) -> Path:
@@ -26,18 +23,18 @@ def write_generated(cfg: Any, folder: Path) -> Path:
         )
     events, labels = generator(cfg.data, cfg.seed)
     folder.mkdir(parents=True, exist_ok=True)
-    for frame, name in ((events, EVENTS_FILE), (labels, LABELS_FILE)):
+    for frame, name in ((events, files.EVENTS_PARQUET), (labels, files.LABELS_PARQUET)):
         with atomic_path(folder / name) as tmp:
             frame.to_parquet(tmp, index=False)
     card: dict[str, Any] = {
         "source": cfg.data.name,
         "settings": cfg.data.model_dump(mode="json"),
         "seed": cfg.data.seed if getattr(cfg.data, "seed", None) is not None else cfg.seed,
-        "files": {"events": EVENTS_FILE, "labels": LABELS_FILE},
+        "files": {"events": files.EVENTS_PARQUET, "labels": files.LABELS_PARQUET},
         "events": len(events),
         "customers": len(labels),
         "positive_rate": round(float(labels["label"].mean()), 4),
         "columns": {"events": list(events.columns), "labels": list(labels.columns)},
     }
-    write_text(folder / CARD_FILE, json.dumps(card, indent=2) + "\n")
+    write_text(folder / files.DATA_CARD, json.dumps(card, indent=2) + "\n")
     return folder

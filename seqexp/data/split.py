@@ -1,9 +1,11 @@
-"""Stratified train / validation / test split, seeded and fingerprinted."""
+"""Splits of a data set into train / validation / test rows: stratified, or one fold of k, seeded
+and fingerprinted."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -66,3 +68,30 @@ def stratified_split(y: np.ndarray, train: float, val: float, test: float, seed:
                 f"would mean nothing. Use more data or a larger split.{part} fraction"
             )
     return Split(np.sort(train_idx), np.sort(val_idx), np.sort(test_idx))
+
+
+def fold_split(y: np.ndarray, split: Any, seed: int) -> Split:
+    """Rows of fold ``split.fold`` (a ``SplitConfig`` with ``method: kfold``): the shared held-out test,
+    that fold as validation, the other folds train."""
+    from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+    assert split.fold is not None
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        raise DataError("the target has a single class; a classifier needs both positives and negatives")
+    index = np.arange(len(y))
+    try:
+        rest, test = train_test_split(index, test_size=split.test, stratify=y, random_state=seed)
+    except ValueError as exc:
+        raise DataError(f"cannot hold out split.test={split.test} of {len(y)} rows: {exc}") from None
+    minority = int(np.bincount(y[rest]).min())
+    if split.stratified and minority < split.folds:
+        raise DataError(
+            f"split.folds: {split.folds} stratified folds need at least {split.folds} rows of each class "
+            f"outside the test set, but the minority class has {minority}; use fewer folds"
+        )
+    splitter = (StratifiedKFold if split.stratified else KFold)(
+        n_splits=split.folds, shuffle=True, random_state=seed
+    )
+    train_pos, val_pos = list(splitter.split(rest, y[rest]))[split.fold]
+    return Split(np.sort(rest[train_pos]), np.sort(rest[val_pos]), np.sort(test))

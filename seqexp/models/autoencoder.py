@@ -21,8 +21,7 @@ from seqexp.config.section import Section
 from seqexp.models.base import Estimator, FitData, InputSpec
 from seqexp.models.blocks import require_sequences
 from seqexp.registry import MODELS
-
-STATE_FILE = "autoencoder.json"
+from seqexp.runfolder import files
 
 
 class LSTMAutoencoderConfig(Section):
@@ -112,12 +111,12 @@ class AutoencoderEstimator(Estimator):
         return errors / (errors + self.scale)
 
     def save(self, folder: Path) -> Path:
-        from seqexp.models.keras_estimator import MODEL_FILE, save_keras
+        from seqexp.models.keras_estimator import save_keras
         from seqexp.runfolder.atomic import write_text
 
         path = save_keras(self.model, folder)
         write_text(
-            folder / STATE_FILE, json.dumps({"scale": self.scale, "masked": self.masked, "model": MODEL_FILE})
+            folder / files.AUTOENCODER_STATE, json.dumps({"scale": self.scale, "masked": self.masked, "model": files.KERAS_MODEL})
         )
         return path
 
@@ -125,7 +124,7 @@ class AutoencoderEstimator(Estimator):
     def load(cls, folder: Path, *, trust: bool = False) -> AutoencoderEstimator:
         from seqexp.models.keras_estimator import load_keras
 
-        state = json.loads((folder / STATE_FILE).read_text())
+        state = json.loads((folder / files.AUTOENCODER_STATE).read_text())
         return cls(load_keras(folder / state["model"]), masked=bool(state["masked"]), scale=state["scale"])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,3 +57,13 @@ class Estimator(ABC):
     @abstractmethod
     def save(self, folder: Path) -> Path:
         """Write the model into ``folder``; return the file written."""
+
+    def batch_scorer(self) -> Callable[[np.ndarray], np.ndarray]:
+        """A scoring function for many calls on chunks of rows (``predict`` unless a family has a
+        faster path); callers build it once and reuse it."""
+        return self.predict
+
+    @property
+    def architecture(self) -> Any | None:
+        """The Keras model to summarise and draw in the run folder, if there is one to show."""
+        return None

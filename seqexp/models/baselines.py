@@ -19,10 +19,8 @@ from seqexp.errors import UserError
 from seqexp.models.base import Estimator, FitData, InputSpec
 from seqexp.models.features import table_features
 from seqexp.registry import MODELS
+from seqexp.runfolder import files
 
-LOGISTIC_FILE = "model_logistic.json"
-GBM_FILE = "model_gbm.joblib"
-GBM_STATE = "model_gbm.json"
 TAGS = ("sklearn", "sequence", "table")
 
 LAST_STEPS_HELP = "Sequences only: how many latest steps are passed flattened beside the aggregates."
@@ -136,7 +134,7 @@ class LogisticEstimator(_FeatureEstimator):
             "center": self.center.tolist(),
             "spread": self.spread.tolist(),
         }
-        path = folder / LOGISTIC_FILE
+        path = folder / files.LOGISTIC_MODEL
         write_text(path, json.dumps(state))
         return path
 
@@ -144,7 +142,7 @@ class LogisticEstimator(_FeatureEstimator):
     def load(cls, folder: Path, *, trust: bool = False) -> LogisticEstimator:
         from sklearn.linear_model import LogisticRegression
 
-        state = json.loads((folder / LOGISTIC_FILE).read_text())
+        state = json.loads((folder / files.LOGISTIC_MODEL).read_text())
         params = dict(state["params"])
         if isinstance(params.get("class_weight"), dict):  # JSON turned the class keys into strings
             params["class_weight"] = {int(k): v for k, v in params["class_weight"].items()}
@@ -167,12 +165,12 @@ class GradientBoostingEstimator(_FeatureEstimator):
 
         from seqexp.runfolder.atomic import write_text
 
-        path = folder / GBM_FILE
-        tmp = folder / f".{GBM_FILE}.tmp"
+        path = folder / files.GBM_MODEL
+        tmp = folder / f".{files.GBM_MODEL}.tmp"
         joblib.dump(self.model, tmp)
         tmp.replace(path)
         state = {**self._saved_features, "format": "joblib (pickle)"}
-        write_text(folder / GBM_STATE, json.dumps(state))
+        write_text(folder / files.GBM_STATE, json.dumps(state))
         return path
 
     @classmethod
@@ -180,14 +178,14 @@ class GradientBoostingEstimator(_FeatureEstimator):
         """Unpickle the model: only with ``trust=True``, since unpickling can run any code."""
         if not trust:
             raise UserError(
-                f"{folder / GBM_FILE}: a gradient_boosting model is a pickle, which can run code when "
+                f"{folder / files.GBM_MODEL}: a gradient_boosting model is a pickle, which can run code when "
                 "loaded; load it only from a run you trust (trust=True; the CLI will ask for --trust-run)"
             )
         import joblib
 
-        state = json.loads((folder / GBM_STATE).read_text())
+        state = json.loads((folder / files.GBM_STATE).read_text())
         return cls(
-            joblib.load(folder / GBM_FILE),
+            joblib.load(folder / files.GBM_MODEL),
             last_steps=state["last_steps"],
             masked=state["masked"],
             n_classes=state.get("n_classes", 2),

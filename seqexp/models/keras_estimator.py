@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from seqexp.models.base import Estimator, FitData
-
-MODEL_FILE = "model.keras"
+from seqexp.runfolder import files
 
 
 def make_optimizer(train_cfg: Any) -> Any:
@@ -84,7 +84,7 @@ def save_keras(model: Any, folder: Path) -> Path:
     """Write ``model.keras`` atomically."""
     from seqexp.runfolder.atomic import atomic_path
 
-    path = folder / MODEL_FILE
+    path = folder / files.KERAS_MODEL
     with atomic_path(path) as tmp:
         model.save(tmp)
     return path
@@ -120,6 +120,26 @@ class KerasEstimator(Estimator):
     kind = "keras"
     keras_callbacks = True
 
+    @property
+    def architecture(self) -> Any:
+        return self.model
+
+    def batch_scorer(self) -> Callable[[np.ndarray], np.ndarray]:
+        """A traced ``tf.function`` over the model call: it avoids ``model.predict``'s per-call set-up
+        (a data pipeline and callbacks), which dominates on chunks of a few thousand rows; the
+        signature leaves the batch axis free, so a smaller last chunk is not retraced."""
+        from seqexp.runtime.backend import tensorflow
+
+        tf = tensorflow()
+        model = self.model
+        spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)
+        call = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+
+        def score(X: np.ndarray) -> np.ndarray:
+            return as_scores(call(tf.convert_to_tensor(X, dtype=tf.float32)).numpy(), len(X))
+
+        return score
+
     def __init__(self, model: Any):
         self.model = model
 
@@ -147,4 +167,4 @@ class KerasEstimator(Estimator):
 
     @classmethod
     def load(cls, folder: Path, *, trust: bool = False) -> KerasEstimator:
-        return cls(load_keras(folder / MODEL_FILE))
+        return cls(load_keras(folder / files.KERAS_MODEL))

@@ -20,7 +20,7 @@ def make_callbacks(train_cfg: Any, run_dir: Path, progress: Any | None) -> list[
     callbacks = fit_callbacks(train_cfg)
     if train_cfg.tensorboard:
         # profile_batch=0: no profiler trace, which costs seconds per run on CPU.
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), profile_batch=0))
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / files.TENSORBOARD), profile_batch=0))
     callbacks.append(_history_logger(run_dir / files.HISTORY_PARTIAL))
     stop = train_cfg.early_stopping
     monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
@@ -126,18 +126,3 @@ def _progress_callback(progress: Any, epochs: int) -> Any:
             progress.update(self.task, total=task.completed)  # early stopping: close the bar
 
     return RichProgress()
-
-
-def progress_display(console: Any, fields: str = "{task.fields[metrics]}") -> Any:
-    """A rich progress bar (epochs, or tune's trials) with ``fields`` rendered beside it."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn(fields),
-        console=console,
-        transient=False,
-    )

@@ -1,23 +1,29 @@
 """A group of runs in one parent run folder: repeated seeds or cross-validation folds.
 
-Each child is an ordinary run folder inside the parent (``evaluate``, ``compare`` and
-``ensemble`` work on it as on any run); the parent holds the config, ``run.json`` listing the
-children, ``metrics.json`` with the ``mean`` and ``std`` of every child metric, and a CSV with
-one row per child.
+Each child is an ordinary run folder inside the parent (``evaluate``, ``compare`` and ``ensemble``
+work on it as on any run); the parent holds the config, ``run.json`` listing the children,
+``metrics.json`` with the ``mean`` and ``std`` of every child metric, and a CSV with one row per child.
+
+- **Seeds** (``repeats: N`` or ``--seeds N``): only the weights' seed varies (initialisation,
+  shuffling, the balancer's sampling); the data generator's seed and the split seed stay fixed at the
+  base seed, so every child sees the same rows and differences between children are training noise.
+- **Folds** (``split: {method: kfold, folds: K, test: 0.1}``): the test fraction is held out first
+  (stratified, seeded); the rest is cut into K folds. Fold ``i`` is one ordinary run whose validation
+  split is fold ``i``, so scaling and balancing are fitted on that fold's training part only.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from seqexp.config import ExperimentConfig, to_yaml
-from seqexp.errors import UserError
+from seqexp.errors import ConfigError, UserError
+from seqexp.pipeline.fit import Say
 from seqexp.pipeline.summary import aggregate, flat_rows, to_csv
-from seqexp.pipeline.train import Say, train_experiment
+from seqexp.pipeline.train import train_experiment
 from seqexp.runfolder import atomic, files, lifecycle
 
 
@@ -26,6 +32,102 @@ class GroupResult:
     run_dir: Path
     children: list[Path]
     summary: dict[str, Any]
+
+
+def needs_group(cfg: ExperimentConfig, seeds: int | None) -> bool:
+    """Whether ``train`` makes a parent folder of child runs rather than one run."""
+    return (seeds or cfg.repeats) > 1 or (cfg.split.method == "kfold" and cfg.split.fold is None)
+
+
+def train_planned_group(
+    cfg: ExperimentConfig,
+    *,
+    seeds: int | None,
+    runs_dir: Path,
+    say: Say = lambda _: None,
+    progress: Callable[[], Any] | None = None,
+    on_end: Callable[[Path], None] | None = None,
+) -> GroupResult:
+    """Cross-validation when the split asks for it, else ``seeds`` (or ``repeats``) seeds."""
+    count = seeds or cfg.repeats
+    if cfg.split.method == "kfold" and cfg.split.fold is None:
+        if count > 1:
+            raise UserError("repeats/--seeds with split.method: kfold is not supported; use one of them")
+        return train_kfold(cfg, runs_dir=runs_dir, say=say, progress=progress, on_end=on_end)
+    return train_repeats(cfg, count, runs_dir=runs_dir, say=say, progress=progress, on_end=on_end)
+
+
+def train_repeats(
+    cfg: ExperimentConfig,
+    count: int,
+    *,
+    runs_dir: Path,
+    say: Say = lambda _: None,
+    progress: Callable[[], Any] | None = None,
+    on_end: Callable[[Path], None] | None = None,
+) -> GroupResult:
+    """Train ``count`` seeds of ``cfg`` into one parent run folder (``repeats`` in the config)."""
+    if cfg.split.method == "kfold" and cfg.split.fold is None:
+        raise ConfigError("repeats", ["repeated seeds of a kfold experiment are not supported; pick one"])
+    return train_group(
+        cfg.model_copy(update={"repeats": count}), seed_variants(cfg, count), kind="repeats",
+        table_name=files.SEEDS_CSV, runs_dir=runs_dir, say=say, progress=progress, same_split=True,
+        on_end=on_end,
+    )  # fmt: skip
+
+
+def train_kfold(
+    cfg: ExperimentConfig,
+    *,
+    runs_dir: Path,
+    say: Say = lambda _: None,
+    progress: Callable[[], Any] | None = None,
+    on_end: Callable[[Path], None] | None = None,
+) -> GroupResult:
+    """Train one model per fold into one parent run folder; write per-fold metrics and the spread."""
+    return train_group(
+        cfg, fold_variants(cfg), kind="kfold", table_name=files.FOLDS_CSV, runs_dir=runs_dir, say=say,
+        progress=progress, same_split=False, on_end=on_end,
+    )  # fmt: skip
+
+
+def seed_variants(cfg: ExperimentConfig, count: int) -> list[tuple[str, ExperimentConfig]]:
+    """Child configs for seeds ``seed, seed+1, ...``; split (and generated data) pinned to ``seed``."""
+    base = cfg.seed
+    split = cfg.split.model_copy(update={"seed": cfg.split.seed if cfg.split.seed is not None else base})
+    data = cfg.data
+    if "seed" in type(data).model_fields and getattr(data, "seed", None) is None:
+        data = data.model_copy(update={"seed": base})
+    variants = []
+    for seed in range(base, base + count):
+        child = cfg.model_copy(
+            update={
+                "seed": seed,
+                "split": split,
+                "data": data,
+                "repeats": 1,
+                "name": f"{cfg.name}-seed{seed}",
+            }
+        )
+        variants.append((f"seed {seed}", child))
+    return variants
+
+
+def fold_variants(cfg: ExperimentConfig) -> list[tuple[str, ExperimentConfig]]:
+    """One child config per fold, each an ordinary run (``split.fold`` set)."""
+    width = len(str(cfg.split.folds))
+    return [
+        (
+            f"fold {i}",
+            cfg.model_copy(
+                update={
+                    "split": cfg.split.model_copy(update={"fold": i}),
+                    "name": f"{cfg.name}-fold{i:0{width}d}",
+                }
+            ),
+        )
+        for i in range(cfg.split.folds)
+    ]
 
 
 def train_group(
@@ -46,13 +148,15 @@ def train_group(
     data fingerprint (folds). ``progress`` makes a fresh progress display per child. ``on_end(parent)``
     is called once the parent folder is final, however the group ended.
     """
-    parent = lifecycle.create_run_dir(runs_dir, cfg.name)
-    atomic.write_text(parent / files.CONFIG, to_yaml(cfg))
-    record = lifecycle.RunRecord(parent, name=cfg.name, seed=cfg.seed, command="train", kind=kind, estimator=kind)
+    record = lifecycle.create(
+        runs_dir, cfg.name, to_yaml(cfg), seed=cfg.seed, command="train", kind=kind, estimator=kind
+    )
+    parent = record.folder
     children: list[Path] = []
     child_metrics: list[dict[str, Any]] = []
-    try:
+    with lifecycle.recording(record, on_end=on_end):
         for label, child_cfg in variants:
+            record.context = f"{kind} child {len(children) + 1}"
             say(f"{kind} {label}: training")
             result = train_experiment(
                 child_cfg, runs_dir=parent, say=say, progress=progress() if progress else None
@@ -60,6 +164,7 @@ def train_group(
             children.append(result.run_dir)
             child_metrics.append(result.metrics)
             record.update(children=[c.name for c in children])
+        record.context = kind
         fingerprints = _shared_fingerprints(children, same_split)
         mean, std = aggregate(child_metrics)
         summary = {
@@ -76,22 +181,8 @@ def train_group(
         header, rows = flat_rows([label for label, _ in variants], child_metrics)
         atomic.write_text(parent / table_name, to_csv(header, rows))
         atomic.write_json(parent / files.METRICS, summary)
-    except KeyboardInterrupt:
-        record.finish("interrupted", error="interrupted by the user")
-        _ended(parent, on_end)
-        raise
-    except Exception as exc:
-        record.finish("failed", error=f"{kind} child {len(children) + 1}: {exc}")
-        _ended(parent, on_end)
-        raise
-    record.finish("completed", **fingerprints)
-    _ended(parent, on_end)
+        record.finish("completed", **fingerprints)
     return GroupResult(parent, children, summary)
-
-
-def _ended(parent: Path, on_end: Callable[[Path], None] | None) -> None:
-    if on_end is not None:
-        on_end(parent)
 
 
 def _shared_fingerprints(children: list[Path], same_split: bool) -> dict[str, str]:
@@ -104,46 +195,3 @@ def _shared_fingerprints(children: list[Path], same_split: bool) -> dict[str, st
             raise RuntimeError(f"children differ in {key}: {sorted(map(str, values))}")
         shared[key] = values.pop()
     return shared
-
-
-def is_group(run_dir: Path) -> bool:
-    """Whether a run folder is a parent of child runs (repeats or kfold), not one model."""
-    try:
-        return "children" in json.loads((Path(run_dir) / files.RUN).read_text()) and (
-            lifecycle.read_run(run_dir).get("kind") in ("repeats", "kfold")
-        )
-    except (OSError, json.JSONDecodeError, UserError):
-        return False
-
-
-def needs_group(cfg: ExperimentConfig, seeds: int | None) -> bool:
-    """Whether ``train`` makes a parent folder of child runs rather than one run."""
-    return (seeds or cfg.repeats) > 1 or (cfg.split.method == "kfold" and cfg.split.fold is None)
-
-
-def train_planned_group(
-    cfg: ExperimentConfig,
-    *,
-    seeds: int | None,
-    runs_dir: Path,
-    say: Say = lambda _: None,
-    progress: Callable[[], Any] | None = None,
-    on_end: Callable[[Path], None] | None = None,
-) -> GroupResult:
-    """Cross-validation when the split asks for it, else ``seeds`` (or ``repeats``) seeds."""
-    if cfg.split.method == "kfold" and cfg.split.fold is None:
-        if (seeds or cfg.repeats) > 1:
-            raise UserError("repeats/--seeds with split.method: kfold is not supported; use one of them")
-        from seqexp.pipeline.kfold import train_kfold
-
-        return train_kfold(cfg, runs_dir=runs_dir, say=say, progress=progress, on_end=on_end)
-    from seqexp.pipeline.repeats import train_repeats
-
-    return train_repeats(
-        cfg, seeds or cfg.repeats, runs_dir=runs_dir, say=say, progress=progress, on_end=on_end
-    )
-
-
-def group_title(summary: dict[str, Any]) -> str:
-    what = "seeds" if summary["kind"] == "repeats" else "folds"
-    return f"mean ± std over {summary['n']} {what} (threshold: {summary['threshold_rule']})"

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from seqexp.reporting.tables import SHOWN
+from seqexp.tasks import task_of
 
 
 def aggregate(children: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -34,18 +34,9 @@ def aggregate(children: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str,
     return mean, std
 
 
-def shown(metrics: dict[str, Any]) -> tuple[str, ...]:
-    """The headline metric names of a run's (or a group mean's) metrics: binary or multi-class."""
-    if metrics.get("task") == "multiclass":
-        from seqexp.tasks.multiclass import SHOWN as MULTICLASS_SHOWN
-
-        return MULTICLASS_SHOWN
-    return SHOWN
-
-
 def flat_rows(labels: list[str], children: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
     """One row per child: its label and every headline metric (val, test, baseline test)."""
-    names = shown(children[0])
+    names = task_of(children[0]).shown
     header = ["run", "threshold"]
     header += [f"{part}_{name}" for part in ("val", "test") for name in names]
     with_baseline = all("baseline" in child for child in children)
@@ -66,34 +57,3 @@ def to_csv(header: list[str], rows: list[list[Any]]) -> str:
         return f"{value:.6g}" if isinstance(value, float) else str(value)
 
     return "\n".join(",".join(cell(v) for v in row) for row in [header, *rows]) + "\n"
-
-
-def spread_table(summary: dict[str, Any], title: str) -> Any:
-    """Rich table of mean +- std: model test, baseline test, model val."""
-    from rich.table import Table
-
-    mean, std = summary["mean"], summary["std"]
-    table = Table(title=title, title_justify="left")
-    table.add_column("metric")
-    columns: list[tuple[str, list[str]]] = [(f"{mean.get('model', 'model')} test", ["test"])]
-    if "baseline" in mean:
-        columns.append((f"{mean['baseline'].get('model', 'baseline')} (baseline) test", ["baseline", "test"]))
-    columns.append((f"{mean.get('model', 'model')} val", ["val"]))
-    for label, _ in columns:
-        table.add_column(label, justify="right")
-
-    def pick(tree: dict[str, Any], path: list[str]) -> dict[str, Any]:
-        for key in path:
-            tree = tree[key]
-        return tree
-
-    for name in shown(mean):
-        row = [name]
-        for _, path in columns:
-            row.append(f"{pick(mean, path)[name]:.4f} ± {pick(std, path)[name]:.4f}")
-        table.add_row(*row)
-    if mean.get("threshold") is None:  # multi-class: argmax, no threshold
-        return table
-    spread = f"{mean['threshold']:.3f} ± {std['threshold']:.3f}"
-    table.add_row("threshold", spread, *[""] * (len(columns) - 1))
-    return table

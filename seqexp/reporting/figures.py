@@ -14,19 +14,15 @@ from typing import Any
 
 import numpy as np
 
-ROC_PNG = "roc_curve.png"
-PR_PNG = "pr_curve.png"
-CALIBRATION_PNG = "calibration.png"
-THRESHOLD_PNG = "threshold_curve.png"
-HISTORY_PNG = "history.png"
-SUMMARY_TXT = "model_summary.txt"
-DIAGRAM_PNG = "model.png"
+from seqexp.runfolder import files
+
 
 DPI = 90
 Scores = dict[str, tuple[np.ndarray, np.ndarray]]  # split name -> (y, scores)
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend (no display), imported on first use."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -39,7 +35,7 @@ def save(fig: Any, path: Path) -> None:
     """Save atomically and free the figure."""
     from seqexp.runfolder.atomic import atomic_path
 
-    plt = _pyplot()
+    plt = pyplot()
     try:
         fig.tight_layout()
         with atomic_path(path) as tmp:
@@ -56,7 +52,7 @@ def _labelled(parts: Scores) -> Scores:
 def plot_roc(parts: Scores, path: Path) -> None:
     from sklearn.metrics import RocCurveDisplay
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 4.5))
     for name, (y, s) in _labelled(parts).items():
         RocCurveDisplay.from_predictions(y, s, name=name, ax=ax)
@@ -70,7 +66,7 @@ def plot_pr(parts: Scores, path: Path) -> None:
     """Precision-recall curves; the no-skill line is the positive rate (not the ROC diagonal)."""
     from sklearn.metrics import PrecisionRecallDisplay
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 4.5))
     for name, (y, s) in _labelled(parts).items():
         display = PrecisionRecallDisplay.from_predictions(y, s, name=name, ax=ax)
@@ -85,7 +81,7 @@ def plot_pr(parts: Scores, path: Path) -> None:
 def plot_calibration(parts: Scores, path: Path, bins: int = 10) -> None:
     from sklearn.calibration import CalibrationDisplay
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 4.5))
     for name, (y, s) in _labelled(parts).items():
         CalibrationDisplay.from_predictions(y, s, n_bins=bins, strategy="quantile", name=name, ax=ax)
@@ -97,7 +93,7 @@ def plot_threshold(y: np.ndarray, scores: np.ndarray, threshold: float, path: Pa
     """Precision, recall and F1 against the threshold, with the chosen threshold marked."""
     from sklearn.metrics import precision_recall_curve
 
-    plt = _pyplot()
+    plt = pyplot()
     precision, recall, thresholds = precision_recall_curve(y, scores)
     precision, recall = precision[:-1], recall[:-1]
     denom = precision + recall
@@ -127,7 +123,7 @@ def best_epoch(history: list[dict], monitor: str | None, mode: str = "auto") -> 
 
 def plot_history(history: list[dict], path: Path, monitor: str | None, mode: str = "auto") -> None:
     """Loss and the monitored metric per epoch, train vs validation, best epoch marked."""
-    plt = _pyplot()
+    plt = pyplot()
     epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]
     metric = monitor.removeprefix("val_") if monitor else None
     present = {key for row in history for key in row}
@@ -153,14 +149,14 @@ def write_architecture(model: Any, folder: Path) -> list[str]:
 
     buffer = io.StringIO()
     model.summary(print_fn=lambda line, *args, **kwargs: buffer.write(line + "\n"))
-    write_text(folder / SUMMARY_TXT, buffer.getvalue())
-    written = [SUMMARY_TXT]
+    write_text(folder / files.MODEL_SUMMARY, buffer.getvalue())
+    written = [files.MODEL_SUMMARY]
     if _graphviz_available():
         import keras
 
         with contextlib.suppress(Exception):  # a diagram is a nicety; never fail a run for it
-            keras.utils.plot_model(model, to_file=str(folder / DIAGRAM_PNG), show_shapes=True)
-            written.append(DIAGRAM_PNG)
+            keras.utils.plot_model(model, to_file=str(folder / files.MODEL_DIAGRAM), show_shapes=True)
+            written.append(files.MODEL_DIAGRAM)
     return written
 
 
@@ -176,12 +172,12 @@ def write_score_plots(folder: Path, parts: Scores, threshold: float, threshold_s
     labelled = _labelled(parts)
     if not labelled:
         return []
-    plot_roc(labelled, folder / ROC_PNG)
-    plot_pr(labelled, folder / PR_PNG)
-    plot_calibration(labelled, folder / CALIBRATION_PNG)
-    written = [ROC_PNG, PR_PNG, CALIBRATION_PNG]
+    plot_roc(labelled, folder / files.ROC_PNG)
+    plot_pr(labelled, folder / files.PR_PNG)
+    plot_calibration(labelled, folder / files.CALIBRATION_PNG)
+    written = [files.ROC_PNG, files.PR_PNG, files.CALIBRATION_PNG]
     if threshold_split in labelled:
         y, s = labelled[threshold_split]
-        plot_threshold(y, s, threshold, folder / THRESHOLD_PNG, threshold_split)
-        written.append(THRESHOLD_PNG)
+        plot_threshold(y, s, threshold, folder / files.THRESHOLD_PNG, threshold_split)
+        written.append(files.THRESHOLD_PNG)
     return written

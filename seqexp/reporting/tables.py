@@ -1,4 +1,8 @@
-"""Terminal tables of results."""
+"""Terminal tables of results (rich): a run, a group's spread, an evaluation, an ensemble.
+
+Every table takes its metric names and title from the run's task (``seqexp.tasks.task_of``), so
+binary and multi-class runs are shown by the same code.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,101 @@ from typing import Any
 
 from rich.table import Table
 
-SHOWN = ("pr_auc", "roc_auc", "f1", "mcc", "precision", "recall", "balanced_accuracy", "accuracy")
+from seqexp.tasks import task_of
 
 
 def metrics_table(metrics: dict[str, Any]) -> Table:
-    """Test metrics of the model beside its baseline, at the validation-chosen threshold."""
-    if metrics.get("task") == "multiclass":
-        from seqexp.tasks.multiclass import metrics_table as multiclass_table
+    """Test metrics of the model beside its baselines, and the model's validation figures."""
+    task = task_of(metrics)
+    table = Table(title=task.title(metrics), title_justify="left")
+    model = metrics.get("model", "model")
+    table.add_column("metric")
+    table.add_column(model, justify="right")
+    others = [metrics[k] for k in (*task.reference_keys, "baseline") if metrics.get(k)]
+    for other in others:
+        table.add_column(f"{other['model']} (baseline)", justify="right")
+    table.add_column(f"{model} (val)", justify="right", style="dim")
+    for name in task.shown:
+        table.add_row(
+            name,
+            f"{metrics['test'][name]:.4f}",
+            *(f"{other['test'][name]:.4f}" for other in others),
+            f"{metrics['val'][name]:.4f}",
+        )
+    return table
 
-        return multiclass_table(metrics)
+
+def group_title(summary: dict[str, Any]) -> str:
+    what = "seeds" if summary["kind"] == "repeats" else "folds"
+    return f"mean ± std over {summary['n']} {what} (threshold: {summary['threshold_rule']})"
+
+
+def spread_table(summary: dict[str, Any]) -> Table:
+    """Mean +- std of a group of runs: model test, baseline test, model val."""
+    mean, std = summary["mean"], summary["std"]
+    task = task_of(mean)
+    table = Table(title=group_title(summary), title_justify="left")
+    table.add_column("metric")
+    columns: list[tuple[str, list[str]]] = [(f"{mean.get('model', 'model')} test", ["test"])]
+    for key in (*task.reference_keys, "baseline"):
+        if key in mean:
+            columns.append((f"{mean[key].get('model', key)} (baseline) test", [key, "test"]))
+    columns.append((f"{mean.get('model', 'model')} val", ["val"]))
+    for label, _ in columns:
+        table.add_column(label, justify="right")
+
+    def pick(tree: dict[str, Any], path: list[str]) -> dict[str, Any]:
+        for key in path:
+            tree = tree[key]
+        return tree
+
+    for name in task.shown:
+        row = [name]
+        for _, path in columns:
+            row.append(f"{pick(mean, path)[name]:.4f} ± {pick(std, path)[name]:.4f}")
+        table.add_row(*row)
+    if mean.get("threshold") is not None:  # a decision by threshold: show how much it moved
+        spread = f"{mean['threshold']:.3f} ± {std['threshold']:.3f}"
+        table.add_row("threshold", spread, *[""] * (len(columns) - 1))
+    return table
+
+
+def evaluation_table(metrics: dict[str, Any], part: str, run_metrics: dict[str, Any] | None = None) -> Table:
+    """An evaluation's metrics beside the run's own test metrics."""
+    task = task_of(metrics)
+    table = Table(title=task.title(metrics, part), title_justify="left")
+    table.add_column("metric")
+    table.add_column("now", justify="right")
+    if run_metrics:
+        table.add_column("at training (test)", justify="right", style="dim")
+    for name in task.shown:
+        row = [name, f"{metrics[part][name]:.4f}"]
+        if run_metrics:
+            row.append(f"{run_metrics['test'][name]:.4f}")
+        table.add_row(*row)
+    table.caption = f"{metrics[part]['rows']} customers"
+    return table
+
+
+def ensemble_table(metrics: dict[str, Any]) -> Table:
+    """The ensemble beside each member (test metrics; each member at its own threshold). Members of
+    a stack are shown with their meta-model coefficient, the others with their weight."""
+    task = task_of(metrics)
+    shown = [m for m in metrics["members"] if m.get("test")][:6]
     table = Table(
-        title=f"test metrics (threshold {metrics['threshold']:.3f}: {metrics['threshold_rule']})",
+        title=f"{metrics['model']}, {task.title(metrics)}",
         title_justify="left",
+        caption="  ".join(f"#{i}: {m['run']}" for i, m in enumerate(shown, 1)),
+        caption_justify="left",
     )
     table.add_column("metric")
-    table.add_column(f"{metrics.get('model', 'model')}", justify="right")
-    baseline = metrics.get("baseline")
-    if baseline:
-        table.add_column(f"{baseline['model']} (baseline)", justify="right")
-    table.add_column(f"{metrics.get('model', 'model')} (val)", justify="right", style="dim")
-    for name in SHOWN:
-        row = [name, f"{metrics['test'][name]:.4f}"]
-        if baseline:
-            row.append(f"{baseline['test'][name]:.4f}")
-        row.append(f"{metrics['val'][name]:.4f}")
+    table.add_column("ensemble", justify="right", style="bold")
+    table.add_column("ensemble (val)", justify="right", style="dim")
+    for i, m in enumerate(shown, 1):
+        share = f"coef={m['coef']:.2f}" if m.get("coef") is not None else f"w={m['weight']:.2f}"
+        table.add_column(f"#{i} {m.get('model') or ''} {share}", justify="right")
+    for name in task.shown:
+        row = [name, f"{metrics['test'][name]:.4f}", f"{metrics['val'][name]:.4f}"]
+        row += [f"{m['test'][name]:.4f}" for m in shown]
         table.add_row(*row)
     return table

@@ -1,10 +1,7 @@
-"""A completed run folder reopened for later commands (evaluate, predict), and new data encoded the
-way that run's training data was encoded.
+"""The one reader of run folders: a completed run reopened for later commands (evaluate, predict,
+explain, serve), with its config, record, metrics, task, scaling, encoding and (on first use) model.
 
-New data comes from a data config (YAML: a whole experiment config with a ``data`` section, or just
-the data section) or from a data file: the run's own data section with its ``path`` replaced. Either
-way it goes through the source registry's builder contract
-``build(cfg, *, seed, schema=run's data_schema.json, labelled=...)``, so any source works.
+An ensemble run reopens through its members (they share data and split fingerprints).
 """
 
 from __future__ import annotations
@@ -16,13 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from seqexp.data.dataset import Dataset
-from seqexp.errors import DataError, UserError
+from seqexp.errors import UserError
 from seqexp.pipeline.scaling import Standardizer
 from seqexp.runfolder import files, lifecycle
+from seqexp.tasks import Decision, Task, task_of
 
 NEEDED = (files.CONFIG, files.METRICS, files.PREPROCESS)
-CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -40,8 +36,17 @@ class SavedRun:
     _scorer: Any = field(default=None, repr=False)
 
     @property
-    def threshold(self) -> float:
-        return float(self.metrics["threshold"])
+    def task(self) -> Task:
+        return task_of(self.metrics)
+
+    @property
+    def decision(self) -> Decision:
+        """The decision chosen on the run's validation split (a threshold, or argmax)."""
+        return self.task.decision_of(self.metrics)
+
+    @property
+    def threshold(self) -> float | None:
+        return self.decision.threshold
 
     @property
     def estimator(self) -> Any:
@@ -56,11 +61,9 @@ class SavedRun:
 
     @property
     def scorer(self) -> Any:
-        """A fast batch scoring function (``seqexp.commands.predict.scorer``), traced once per run."""
+        """The model's batch scoring function (for Keras, traced once per run)."""
         if self._scorer is None:
-            from seqexp.commands.predict import scorer
-
-            self._scorer = scorer(self.estimator)
+            self._scorer = self.estimator.batch_scorer()
         return self._scorer
 
 
@@ -110,7 +113,7 @@ class CombinedEstimator:
 def _open_ensemble(folder: Path, record: dict[str, Any], trust: bool) -> SavedRun:
     """An ensemble run reopened through its members. They share the data and split fingerprints,
     so the first member's config, encoding and train-fitted scaling are every member's."""
-    from seqexp.commands.ensemble import load_combiner
+    from seqexp.ensembles.combine import load_combiner
 
     paths, combiner = load_combiner(folder)
     members = [open_run(Path(path), trust=trust) for path in paths]
@@ -126,97 +129,3 @@ def _open_ensemble(folder: Path, record: dict[str, Any], trust: bool) -> SavedRu
     )
     run._estimator = CombinedEstimator([member.estimator for member in members], combiner)
     return run
-
-
-def data_config_for(run: SavedRun, source: Path) -> Any:
-    """The data section that reads ``source``: a YAML data config, or a data file put in place of
-    the path of the run's own data section."""
-    from seqexp.config import read_yaml, validate_config
-
-    source = Path(source)
-    if not source.exists():
-        raise UserError(f"{source}: no such file")
-    if source.suffix.lower() in CONFIG_SUFFIXES:
-        raw = read_yaml(source)
-        if not isinstance(raw, dict):
-            raise UserError(f"{source}: expected a config with a 'data' section (or a data section)")
-        section = raw.get("data", raw if "name" in raw else None)
-        if not isinstance(section, dict):
-            raise UserError(f"{source}: no 'data' section; write data: {{name: ..., ...}}")
-        whole = run.cfg.model_dump(mode="json")
-        whole["data"] = section
-        return validate_config(whole, source=str(source), config_dir=source.parent).data
-    data_cfg = run.cfg.data
-    if "path" not in type(data_cfg).model_fields:
-        raise UserError(
-            f"{source}: the run's data source '{data_cfg.name}' does not read files; give a data "
-            f"config YAML instead (data: {{name: ..., ...}})"
-        )
-    labels = getattr(data_cfg, "labels", None)
-    if labels is not None and getattr(labels, "path", None):
-        raise UserError(
-            f"{source}: the run's labels come from a separate file ({labels.path}); give a data config "
-            "YAML naming both the data and its labels"
-        )
-    values = {**data_cfg.model_dump(mode="json"), "path": str(source.resolve())}
-    try:
-        return type(data_cfg).model_validate(values)
-    except Exception as exc:  # pydantic ValidationError: a short first line is enough here
-        raise UserError(f"{source}: cannot be read as '{data_cfg.name}' data ({exc})") from None
-
-
-def build_input(run: SavedRun, data_cfg: Any, *, labelled: bool) -> Dataset:
-    """Build data with the source's builder and the run's schema; check it fits the model."""
-    from seqexp.registry import DATA_SOURCES
-
-    data = DATA_SOURCES.get(data_cfg.name).builder(
-        data_cfg, seed=run.cfg.seed, schema=run.schema or None, labelled=labelled
-    )
-    check_shape(run, data)
-    return data
-
-
-def check_shape(run: SavedRun, data: Dataset) -> None:
-    expected = list(run.scaler.feature_names)
-    if list(data.feature_names) != expected:
-        missing = [name for name in expected if name not in data.feature_names]
-        extra = [name for name in data.feature_names if name not in expected]
-        parts = [f"missing {', '.join(missing[:8])}" if missing else "",
-                 f"unexpected {', '.join(extra[:8])}" if extra else ""]  # fmt: skip
-        detail = "; ".join(p for p in parts if p) or "columns in a different order"
-        raise DataError(f"the data does not have the features the model was trained on ({detail})")
-    shape = run.record.get("input_shape")
-    if shape is not None and list(data.X.shape[1:]) != list(shape):
-        raise DataError(
-            f"the data has shape {list(data.X.shape[1:])} per customer, the model expects {shape} "
-            "(same sequence length and features as in training)"
-        )
-    if len(data.y) == 0:
-        raise DataError("the data holds no customers")
-
-
-def unseen_levels(data: Dataset) -> dict[str, int]:
-    """Per categorical column, how many values were outside the levels seen in training.
-
-    Sources encode such a value as an all-zero one-hot block (never an error); here those blocks
-    are counted on real (unmasked) steps, plus whatever the source itself reported.
-    """
-    counts: dict[str, int] = {}
-    for group in data.onehot_groups:
-        block = data.X[..., group].sum(axis=-1) == 0
-        if data.mask is not None:
-            block &= data.mask
-        n = int(block.sum())
-        if n:
-            counts[data.feature_names[group[0]].split("=", 1)[0]] = n
-    for column, n in (data.report.get("unseen_levels") or {}).items():
-        counts[column] = max(counts.get(column, 0), int(n))
-    return counts
-
-
-def describe_unseen(counts: dict[str, int]) -> str:
-    return ", ".join(f"{column}: {n}" for column, n in counts.items())
-
-
-def scaled(run: SavedRun, data: Dataset) -> np.ndarray:
-    return run.scaler.transform(data.X, data.mask)

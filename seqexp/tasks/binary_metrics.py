@@ -88,12 +88,11 @@ def confusion(y: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray
 
 def plot_confusion(matrix: np.ndarray, path: Path, title: str) -> None:
     """Counts and row-normalised rates side by side."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
 
+    from seqexp.reporting.figures import pyplot, save
+
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 4))
     ConfusionMatrixDisplay(matrix, display_labels=["0", "1"]).plot(
         ax=axes[0], colorbar=False, values_format="d"
@@ -105,14 +104,7 @@ def plot_confusion(matrix: np.ndarray, path: Path, title: str) -> None:
     )
     axes[1].set_title("share of each true class")
     fig.suptitle(title)
-    fig.tight_layout()
-    from seqexp.runfolder.atomic import atomic_path
-
-    try:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=100)
-    finally:
-        plt.close(fig)
+    save(fig, path)
 
 
 def classification_report(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:

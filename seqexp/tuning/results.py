@@ -12,14 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from seqexp.config import ExperimentConfig, to_yaml
-from seqexp.runfolder import atomic
+from seqexp.runfolder import atomic, files
 from seqexp.tuning import space as space_mod
 
-TRIALS = "trials.csv"
-BEST_CONFIG = "best_config.yaml"
-TOP = "top"  # the best trials retrained as ordinary run folders
-OBJECTIVE_PLOT = "objective_by_trial.png"
-SPACE_PLOT = "hyperparameters_vs_objective.png"
 HYPERBAND_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round", "tuner/trial_id")
 
 
@@ -110,7 +105,7 @@ def write_results(
 
     tune = cfg.tune
     rows = trial_rows(cfg, oracle)
-    write_trials_csv(folder / TRIALS, rows)
+    write_trials_csv(folder / files.TRIALS, rows)
     best_rows = ranked(rows, tune.objective.best)
     plot_search(rows, tune, folder)
     summary: dict[str, Any] = {
@@ -121,12 +116,12 @@ def write_results(
         log("no trial completed: no best config and no top runs (see trials.csv, column error)")
         return summary
     best = best_rows[0]
-    atomic.write_text(folder / BEST_CONFIG, to_yaml(row_config(cfg, best, f"{cfg.name}-best")))
+    atomic.write_text(folder / files.BEST_CONFIG, to_yaml(row_config(cfg, best, f"{cfg.name}-best")))
     summary.update(trial_id=best["trial_id"], objective=tune.objective.metric, score=best["objective"],
                    values=best["_values"])  # fmt: skip
     log(f"best: trial {best['trial_id']}, {tune.objective.metric} {best['objective']:.4f}, {best['_values']}")
 
-    top_dir = folder / TOP
+    top_dir = folder / files.TOP
     if top_dir.exists():  # a resumed search retrains its top runs from scratch
         shutil.rmtree(top_dir)
     top_runs = []
@@ -141,11 +136,9 @@ def write_results(
 
 def plot_search(rows: list[dict[str, Any]], tune: Any, folder: Path) -> None:
     """Objective vs trial (with the best so far), and each searched value vs the objective."""
-    import matplotlib
+    from seqexp.reporting.figures import pyplot, save
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     metric, direction = tune.objective.metric, tune.objective.best
     scored = [(i, r["objective"]) for i, r in enumerate(rows, start=1) if r["objective"] is not None]
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -161,7 +154,7 @@ def plot_search(rows: list[dict[str, Any]], tune: Any, folder: Path) -> None:
     ax.set_xlabel("trial (in start order)")
     ax.set_ylabel(metric)
     ax.set_title(f"{tune.tuner} search: {metric} ({direction})")
-    _save(fig, folder / OBJECTIVE_PLOT)
+    save(fig, folder / files.OBJECTIVE_PNG)
 
     keys = list(tune.space)
     cols = min(3, len(keys))
@@ -185,17 +178,4 @@ def plot_search(rows: list[dict[str, Any]], tune: Any, folder: Path) -> None:
         ax.set_ylabel(metric, fontsize=8)
     for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")
-    _save(fig, folder / SPACE_PLOT)
-
-
-def _save(fig: Any, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    from seqexp.runfolder.atomic import atomic_path
-
-    try:
-        fig.tight_layout()
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=90)
-    finally:
-        plt.close(fig)
+    save(fig, folder / files.SPACE_PNG)

@@ -55,7 +55,7 @@ def decode(dist: Any, value: Any) -> Any:
 
 
 def _component_sections() -> dict[str, Any]:
-    from seqexp.config import COMPONENT_SECTIONS
+    from seqexp.config.sections import COMPONENT_SECTIONS
 
     return COMPONENT_SECTIONS
 
@@ -107,7 +107,7 @@ def _known_paths(base: dict[str, Any], prefix: str = "") -> list[str]:
 
 def path_problems(key: str, space: dict[str, Any], base: dict[str, Any]) -> str | None:
     """Why ``key`` cannot be searched, or None."""
-    from seqexp.config import ExperimentConfig
+    from seqexp.config.sections import ExperimentConfig
 
     section, *rest = key.split(".")
     if section in FIXED:
@@ -154,9 +154,9 @@ def apply_values(base: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]
 
 def trial_config(base: dict[str, Any], values: dict[str, Any], source: str) -> Any:
     """Write sampled values into a copy of the base config and validate it like any config."""
-    from seqexp.config import validate_config
+    from seqexp.config.validation import validate_sections
 
-    return validate_config(apply_values(base, values), source=source)
+    return validate_sections(apply_values(base, values), source=source)
 
 
 def space_problems(cfg: Any) -> list[str]:

@@ -84,7 +84,7 @@ def run_trial(
     from seqexp.pipeline.callbacks import fit_callbacks
     from seqexp.runtime.seeding import seed_everything
     from seqexp.tuning import space as space_mod
-    from seqexp.tuning.search import validation_scores_callback
+    from seqexp.tuning.hypermodel import validation_scores_callback
 
     cfg, prepared = _STATE["cfg"], _STATE["prepared"]
     trial_cfg = space_mod.trial_config(space_mod.base_raw(cfg), values, source="trial config")

@@ -1,0 +1,42 @@
+"""``seqexp tune``: a keras-tuner search (alone, chief or worker); prints the tune folder last."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seqexp.errors import UserError
+from seqexp.reporting.console import err, result, say_for
+from seqexp.runfolder.lifecycle import RunInterrupted
+
+
+def run(
+    config: Path | None,
+    overrides: list[str],
+    *,
+    runs_dir: Path,
+    quiet: bool,
+    resume: Path | None,
+    chief: bool,
+    worker: str | None,
+    chief_host: str | None,
+    port: int,
+) -> None:
+    from seqexp.config import load_config
+
+    if config is None and resume is None:
+        raise UserError("give a CONFIG with a tune section, or --resume FOLDER")
+    if config is None and overrides:
+        raise UserError("--set needs a CONFIG; to resume as it was, use --resume FOLDER alone")
+    cfg = load_config(config, overrides) if config is not None else None
+    from seqexp.reporting.progress import trial_progress
+    from seqexp.tuning.roles import set_distributed_env
+    from seqexp.tuning.search import run_tune
+
+    set_distributed_env(chief=chief, worker=worker, chief_host=chief_host, port=port)
+    progress = trial_progress(err) if not quiet and err.is_terminal else None
+    try:
+        searched = run_tune(cfg, runs_dir=runs_dir, resume=resume, say=say_for(quiet), progress=progress)
+    except RunInterrupted as stop:
+        err.print(stop.hint)
+        raise SystemExit(130) from None
+    result(searched.folder)

@@ -1,0 +1,16 @@
+"""``seqexp validate``: check a config without training (and without importing TensorFlow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seqexp.config import load_config
+from seqexp.reporting.console import out
+
+
+def run(config: Path, overrides: list[str]) -> None:
+    cfg = load_config(config, overrides)
+    out.print(
+        f"{config}: ok ({cfg.model.name} on {cfg.data.name}, balance {cfg.balance.name}, seed {cfg.seed})",
+        soft_wrap=True,
+    )

@@ -1,0 +1,85 @@
+"""Validation errors as one line each, naming the YAML key a user wrote and suggesting a fix."""
+
+from __future__ import annotations
+
+import difflib
+from types import UnionType
+from typing import Any, Union, get_origin
+
+from pydantic import BaseModel
+
+from seqexp.config.section import show
+from seqexp.config.sections import COMPONENT_SECTIONS, ExperimentConfig
+
+
+def _walk(loc: tuple[Any, ...]) -> tuple[list[str], type[BaseModel] | None]:
+    """Turn a pydantic error location into a YAML path and the config class that holds its leaf.
+
+    Pydantic inserts the discriminator tag (``('model', 'lstm', 'unit')``) and union member
+    names into locations; a user only knows the YAML keys, so those are dropped.
+    """
+    path: list[str] = []
+    current: type[BaseModel] | None = ExperimentConfig
+    parent: type[BaseModel] | None = ExperimentConfig
+    items = list(loc)
+    i = 0
+    while i < len(items):
+        item = items[i]
+        path.append(str(item))
+        parent = current
+        field = current.model_fields.get(str(item)) if current else None
+        current = None
+        if field is not None:
+            if parent is ExperimentConfig and str(item) in COMPONENT_SECTIONS:
+                registry = COMPONENT_SECTIONS[str(item)]
+                if i + 1 < len(items) and items[i + 1] in registry:
+                    current = registry.get(items[i + 1]).config_class
+                    i += 1  # skip the tag
+            else:
+                ann = field.annotation
+                candidates = [ann, *getattr(ann, "__args__", ())]
+                current = next(
+                    (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+                )
+                if current is None and get_origin(ann) in (Union, UnionType):
+                    break  # union member names follow (``dict[int,float]``); they mean nothing in YAML
+                if str(item) == "threshold":
+                    break
+        i += 1
+    return path, parent
+
+
+def format_error(err: dict[str, Any]) -> str:
+    """One pydantic error -> ``yaml.path: what is wrong; how to fix it``."""
+    kind = err["type"]
+    loc = tuple(err.get("loc", ()))
+    path, holder = _walk(loc)
+    where = ".".join(path) or "(top level)"
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        known = list(holder.model_fields) if holder else []
+        close = difflib.get_close_matches(path[-1], known, n=1)
+        hint = (
+            f"; did you mean '{close[0]}'?"
+            if close
+            else (f"; known keys: {', '.join(known)}" if known else "")
+        )
+        return f"{where}: unknown key{hint}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        registry = COMPONENT_SECTIONS.get(path[0]) if path else None
+        names = ", ".join(registry.names()) if registry else ctx.get("expected_tags", "")
+        if kind == "union_tag_not_found":
+            return f"{where}.name: missing; one of {names}"
+        return f"{where}.name: '{ctx.get('tag')}' is not one of {names}"
+    if kind == "invalid_key":  # a YAML key that is a number, boolean or null where names belong
+        parent = ".".join(path[:-1]) or "(top level)"
+        return f"{parent}: key {show(err.get('input'))} is not a name; keys here are words such as 'epochs'"
+    if kind == "missing":
+        return f"{where}: required but missing"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"{where}: expected a mapping of keys, got {show(err.get('input'))}"
+    message = str(err.get("msg", "invalid"))
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return (
+        f"{where}: {message[0].lower() + message[1:] if message else message} (got {show(err.get('input'))})"
+    )

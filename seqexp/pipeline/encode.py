@@ -1,0 +1,110 @@
+"""New data encoded exactly the way a saved run's training data was encoded.
+
+New data comes from a data config (YAML: a whole experiment config with a ``data`` section, or just
+the data section) or from a data file: the run's own data section with its ``path`` replaced. Either
+way it goes through the source registry's builder contract
+``build(cfg, *, seed, schema=run's data_schema.json, labelled=...)``, so any source works.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqexp.data.dataset import Dataset
+from seqexp.errors import DataError, UserError
+from seqexp.runfolder.reader import SavedRun
+
+CONFIG_SUFFIXES = (".yaml", ".yml")
+
+
+def data_config_for(run: SavedRun, source: Path) -> Any:
+    """The data section that reads ``source``: a YAML data config, or a data file put in place of
+    the path of the run's own data section."""
+    from seqexp.config import read_yaml, validate_config
+
+    source = Path(source)
+    if not source.exists():
+        raise UserError(f"{source}: no such file")
+    if source.suffix.lower() in CONFIG_SUFFIXES:
+        raw = read_yaml(source)
+        if not isinstance(raw, dict):
+            raise UserError(f"{source}: expected a config with a 'data' section (or a data section)")
+        section = raw.get("data", raw if "name" in raw else None)
+        if not isinstance(section, dict):
+            raise UserError(f"{source}: no 'data' section; write data: {{name: ..., ...}}")
+        whole = run.cfg.model_dump(mode="json")
+        whole["data"] = section
+        return validate_config(whole, source=str(source), config_dir=source.parent).data
+    data_cfg = run.cfg.data
+    if "path" not in type(data_cfg).model_fields:
+        raise UserError(
+            f"{source}: the run's data source '{data_cfg.name}' does not read files; give a data "
+            f"config YAML instead (data: {{name: ..., ...}})"
+        )
+    labels = getattr(data_cfg, "labels", None)
+    if labels is not None and getattr(labels, "path", None):
+        raise UserError(
+            f"{source}: the run's labels come from a separate file ({labels.path}); give a data config "
+            "YAML naming both the data and its labels"
+        )
+    values = {**data_cfg.model_dump(mode="json"), "path": str(source.resolve())}
+    try:
+        return type(data_cfg).model_validate(values)
+    except Exception as exc:  # pydantic ValidationError: a short first line is enough here
+        raise UserError(f"{source}: cannot be read as '{data_cfg.name}' data ({exc})") from None
+
+
+def build_input(run: SavedRun, data_cfg: Any, *, labelled: bool) -> Dataset:
+    """Build data with the source's builder and the run's schema; check it fits the model."""
+    from seqexp.registry import DATA_SOURCES
+
+    data = DATA_SOURCES.get(data_cfg.name).builder(
+        data_cfg, seed=run.cfg.seed, schema=run.schema or None, labelled=labelled
+    )
+    check_shape(run, data)
+    return data
+
+
+def check_shape(run: SavedRun, data: Dataset) -> None:
+    expected = list(run.scaler.feature_names)
+    if list(data.feature_names) != expected:
+        missing = [name for name in expected if name not in data.feature_names]
+        extra = [name for name in data.feature_names if name not in expected]
+        parts = [f"missing {', '.join(missing[:8])}" if missing else "",
+                 f"unexpected {', '.join(extra[:8])}" if extra else ""]  # fmt: skip
+        detail = "; ".join(p for p in parts if p) or "columns in a different order"
+        raise DataError(f"the data does not have the features the model was trained on ({detail})")
+    shape = run.record.get("input_shape")
+    if shape is not None and list(data.X.shape[1:]) != list(shape):
+        raise DataError(
+            f"the data has shape {list(data.X.shape[1:])} per customer, the model expects {shape} "
+            "(same sequence length and features as in training)"
+        )
+    if len(data.y) == 0:
+        raise DataError("the data holds no customers")
+
+
+def unseen_levels(data: Dataset) -> dict[str, int]:
+    """Per categorical column, how many values were outside the levels seen in training.
+
+    Sources encode such a value as an all-zero one-hot block (never an error); here those blocks
+    are counted on real (unmasked) steps, plus whatever the source itself reported.
+    """
+    counts: dict[str, int] = {}
+    for group in data.onehot_groups:
+        block = data.X[..., group].sum(axis=-1) == 0
+        if data.mask is not None:
+            block &= data.mask
+        n = int(block.sum())
+        if n:
+            counts[data.feature_names[group[0]].split("=", 1)[0]] = n
+    for column, n in (data.report.get("unseen_levels") or {}).items():
+        counts[column] = max(counts.get(column, 0), int(n))
+    return counts
+
+
+def scaled(run: SavedRun, data: Dataset) -> np.ndarray:
+    return run.scaler.transform(data.X, data.mask)

@@ -1,0 +1,92 @@
+"""The first stage every verb shares: load the data, split it, fit scaling on train only.
+
+Loading goes through the data-source registry (file sources: reused from the array cache when the
+file and the data section are unchanged, see seqexp/data/cache.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from seqexp.config import ExperimentConfig
+from seqexp.data.checks import check_features, check_labels
+from seqexp.data.dataset import Dataset
+from seqexp.data.split import Split, fold_split, stratified_split
+from seqexp.errors import UserError
+from seqexp.models.base import InputSpec
+from seqexp.pipeline.scaling import Standardizer
+from seqexp.registry import DATA_SOURCES
+from seqexp.tasks import Task, task_for
+
+
+def load_dataset(cfg: ExperimentConfig) -> Dataset:
+    """Build the configured data source's arrays."""
+    from seqexp.data.cache import cached_build
+
+    return cached_build(cfg.data, lambda: DATA_SOURCES.get(cfg.data.name).builder(cfg.data, seed=cfg.seed))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Data split and scaled (scaling fitted on train only): what every verb that fits or scores needs.
+
+    ``train``, ``val`` and ``test`` hold scaled arrays; ``split`` indexes rows of ``data``.
+    """
+
+    data: Dataset
+    split: Split
+    scaler: Standardizer
+    train: Dataset
+    val: Dataset
+    test: Dataset
+
+    @property
+    def spec(self) -> InputSpec:
+        return InputSpec(
+            shape=tuple(self.data.X.shape[1:]),
+            masked=self.data.mask is not None,
+            n_classes=self.data.n_classes,
+        )
+
+    @property
+    def task(self) -> Task:
+        """The prediction task the target calls for, chosen here once."""
+        return task_for(self.data.schema.get("classes"))
+
+    @property
+    def fingerprints(self) -> dict[str, str]:
+        data_fp = self.data.fingerprint()
+        return {"data_fingerprint": data_fp, "split_fingerprint": self.split.fingerprint(data_fp)}
+
+
+def make_split(cfg: ExperimentConfig, y: np.ndarray) -> Split:
+    """The split a config asks for: same config and data, same rows in each part."""
+    seed = cfg.split.seed if cfg.split.seed is not None else cfg.seed
+    if cfg.split.method == "kfold":
+        if cfg.split.fold is None:
+            raise UserError(
+                "split.method: kfold trains one run per fold (seqexp train does it); to use a single "
+                "fold here, set split.fold"
+            )
+        return fold_split(y, cfg.split, seed)
+    return stratified_split(y, cfg.split.train, cfg.split.val, cfg.split.test, seed)
+
+
+def prepare(cfg: ExperimentConfig, data: Dataset | None = None) -> Prepared:
+    """Load (unless given), split, and scale with statistics from the training split alone."""
+    data = data if data is not None else load_dataset(cfg)
+    check_labels(data.y, data.n_classes)
+    check_features(data)
+    split = make_split(cfg, data.y)
+    parts = [data.subset(index) for index in (split.train, split.val, split.test)]
+    scaler = Standardizer.fit(
+        parts[0].X,
+        parts[0].mask,
+        data.feature_names,
+        passthrough=data.onehot_columns,
+        impute=data.schema.get("impute", "mean"),  # missing values: filled with train statistics
+    )
+    train, val, test = (replace(part, X=scaler.transform(part.X, part.mask)) for part in parts)
+    return Prepared(data, split, scaler, train, val, test)

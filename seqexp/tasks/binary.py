@@ -1,0 +1,144 @@
+"""The binary task: one score per customer, a threshold chosen on validation, risk levels.
+
+Files: ``metrics.json`` (``threshold``, ``threshold_rule``, metrics per part), a 2 x 2 confusion
+matrix, ``predictions.csv`` with ``id, y_true, score, y_pred``; ``seqexp predict`` writes
+``id, score, y_pred, risk``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqexp.runfolder import files
+from seqexp.runfolder.atomic import atomic_path, write_json, write_text
+from seqexp.tasks import binary_metrics
+from seqexp.tasks.base import Decision, Parts, Scored, Task, unseen_line
+
+SHOWN = ("pr_auc", "roc_auc", "f1", "mcc", "precision", "recall", "balanced_accuracy", "accuracy")
+
+
+@dataclass(frozen=True)
+class RiskBands:
+    """``levels[i]`` for scores in ``[cuts[i-1], cuts[i])``: default low < 0.3 <= medium < 0.7 <= high."""
+
+    cuts: tuple[float, ...] = (0.3, 0.7)
+    levels: tuple[str, ...] = ("low", "medium", "high")
+
+    def __post_init__(self) -> None:
+        from seqexp.config import check_risk_bands
+
+        check_risk_bands(list(self.cuts), list(self.levels))
+
+    def assign(self, scores: np.ndarray) -> np.ndarray:
+        return np.asarray(self.levels, dtype=object)[np.searchsorted(self.cuts, scores, side="right")]
+
+
+class BinaryTask(Task):
+    name = "binary"
+    shown = SHOWN
+    headline = "pr_auc"
+    headline_label = "PR-AUC"
+
+    def check_config(self, cfg: Any) -> None:
+        """Every setting applies to a binary target."""
+
+    def decide(self, rule: Any, y_val: np.ndarray, scores_val: np.ndarray) -> Decision:
+        threshold = binary_metrics.choose_threshold(rule, y_val, scores_val)
+        return Decision(threshold, binary_metrics.describe_rule(rule))
+
+    def decision_of(self, metrics: dict[str, Any]) -> Decision:
+        return Decision(float(metrics["threshold"]), str(metrics.get("threshold_rule", "")))
+
+    def fixed(self, threshold: float, where: str) -> Decision:
+        from seqexp.errors import UserError
+
+        if not 0.0 < threshold < 1.0:
+            raise UserError(f"{where}: must lie strictly between 0 and 1 (got {threshold})")
+        return Decision(float(threshold), f"fixed {threshold:g} ({where})")
+
+    def measure(self, y: np.ndarray, scores: np.ndarray, decision: Decision) -> dict[str, float]:
+        return binary_metrics.binary_metrics(y, scores, self._cut(decision))
+
+    def per_class(self, y: np.ndarray, scores: np.ndarray, decision: Decision) -> dict[str, Any]:
+        return binary_metrics.classification_report(y, scores, self._cut(decision))
+
+    def header(self, decision: Decision) -> dict[str, Any]:
+        return {"threshold": decision.threshold, "threshold_rule": decision.rule}
+
+    @staticmethod
+    def _cut(decision: Decision) -> float:
+        assert decision.threshold is not None, "a binary decision has a threshold"
+        return decision.threshold
+
+    def write_outputs(
+        self, folder: Path, metrics: dict[str, Any], ids: np.ndarray, y: np.ndarray, scores: np.ndarray,
+        part: str = "test",
+    ) -> None:  # fmt: skip
+        decision = self.decision_of(metrics)
+        threshold = self._cut(decision)
+        write_json(folder / files.METRICS, metrics)
+        matrix = binary_metrics.confusion(y, scores, threshold)
+        write_text(
+            folder / files.CONFUSION_CSV,
+            "true\\predicted,0,1\n" + "".join(f"{i},{row[0]},{row[1]}\n" for i, row in enumerate(matrix)),
+        )
+        title = f"{part}, threshold {threshold:.3f}"
+        binary_metrics.plot_confusion(matrix, folder / files.CONFUSION_PNG, title)
+        self.write_predictions(folder / files.PREDICTIONS, ids, y, scores, decision)
+
+    def write_predictions(
+        self, path: Path, ids: np.ndarray, y: np.ndarray | None, scores: np.ndarray, decision: Decision
+    ) -> None:
+        threshold = self._cut(decision)
+        with atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            head = ["id", "y_true", "score", "y_pred"] if y is not None else ["id", "score", "y_pred"]
+            writer.writerow(head)
+            labels = y if y is not None else [None] * len(ids)
+            for cid, label, score in zip(ids, labels, scores, strict=True):
+                row = [cid, int(label)] if label is not None else [cid]
+                writer.writerow([*row, f"{score:.6f}", int(score >= threshold)])
+
+    def write_figures(self, folder: Path, parts: Parts, decision: Decision, decided_on: str) -> None:
+        from seqexp.reporting.figures import write_score_plots
+
+        write_score_plots(folder, parts, self._cut(decision), decided_on)
+
+    def check_predict_options(self, cuts: list[float] | None, levels: list[str] | None) -> None:
+        """Risk bands apply to binary scores."""
+
+    def new_scored(self, output: Path, decision: Decision, bands: Any) -> Scored:
+        scored = super().new_scored(output, decision, bands)
+        scored.counts = Counter(dict.fromkeys(bands.levels, 0))  # every level shown, even when empty
+        return scored
+
+    def predict_header(self) -> list[str]:
+        return ["id", "score", "y_pred", "risk"]
+
+    def predict_rows(
+        self, ids: np.ndarray, scores: np.ndarray, decision: Decision, bands: Any, scored: Scored
+    ) -> list[tuple[Any, ...]]:
+        predicted = (scores >= self._cut(decision)).astype(int)
+        risk = bands.assign(scores)
+        scored.rows += len(ids)
+        scored.predicted_positive += int(predicted.sum())
+        scored.counts.update(risk.tolist())
+        return list(zip(ids.tolist(), np.char.mod("%.6f", scores).tolist(), predicted.tolist(),
+                        risk.tolist(), strict=True))  # fmt: skip
+
+    def summary_lines(self, scored: Scored) -> list[str]:
+        return [
+            f"{scored.rows} customers scored; {scored.predicted_positive} predicted positive at "
+            f"threshold {scored.threshold:.3f}",
+            "risk levels: " + ", ".join(f"{k} {v}" for k, v in scored.counts.items()),
+            *unseen_line(scored.unseen),
+        ]
+
+    def title(self, metrics: dict[str, Any], part: str = "test") -> str:
+        return f"{part} metrics (threshold {metrics['threshold']:.3f}: {metrics['threshold_rule']})"
