@@ -29,8 +29,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from seqexp.commands.ensemble import METHODS, build_ensemble  # noqa: E402
-from seqexp.config import load_config  # noqa: E402
-from seqexp.pipeline.repeats import train_repeats  # noqa: E402
+from seqexp.config.loading import load_config  # noqa: E402
+from seqexp.pipeline.groups import train_repeats  # noqa: E402
 
 SHOWN = ("pr_auc", "roc_auc", "f1", "mcc")
 

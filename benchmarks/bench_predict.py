@@ -3,7 +3,7 @@
 N=10 steps, 20 features, the main config's 2-layer LSTM (64 -> 32 -> dense 32), untrained weights
 (speed does not depend on them). Three paths, each timed on the same rows:
   model.predict    Keras' own batched predict (what training-time scoring uses)
-  scorer           seqexp.commands.predict.scorer: a traced tf.function over the model, 8192-row chunks
+  scorer           KerasEstimator.batch_scorer: a traced tf.function over the model, 8192-row chunks
   write_scores     the whole predict path: saved scaling + scorer + label + risk band + CSV rows
 with and without padding masks (masked sequences run the LSTM's slower masked path).
 
@@ -36,7 +36,7 @@ def main() -> None:
 
     tf = tensorflow()
     from seqexp.commands.predict import RiskBands, write_scores
-    from seqexp.config import ExperimentConfig
+    from seqexp.config.sections import ExperimentConfig
     from seqexp.models.base import InputSpec
     from seqexp.models.keras_estimator import KerasEstimator
     from seqexp.models.recurrent import LSTMConfig, build_lstm

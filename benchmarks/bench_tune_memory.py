@@ -67,7 +67,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=50)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from seqexp.config import validate_config
+    from seqexp.config.loading import validate_config
     from seqexp.tuning.search import run_tune
 
     CONFIG["tune"]["max_trials"] = args.trials

@@ -26,7 +26,8 @@ METRICS = ("pr_auc", "roc_auc", "f1", "mcc")
 
 
 def run_cell(config: Path, model: str, balancer: str, seed: int, overrides: list[str], runs: Path) -> dict:
-    from seqexp.config import load_config, read_yaml
+    from seqexp.config.loading import load_config
+    from seqexp.config.yaml_io import read_yaml
     from seqexp.pipeline.train import train_experiment
 
     own_model = ((read_yaml(config) or {}).get("model") or {}).get("name")

@@ -1,7 +1,7 @@
 """Balancers (registry ``balancers``): applied to the TRAINING split only.
 
-Each builder turns its config into an imbalanced-learn sampler, class weights, or nothing;
-``balance`` applies it to 2-D tables or 3-D sequences. For sequences the sampler sees each
+Each builder turns its config into a ``BalancePlan`` (an imbalanced-learn sampler, class weights,
+or neither); ``balance`` applies it to 2-D tables or 3-D sequences. For sequences the sampler sees each
 customer flattened to one row (with the padding mask appended), and synthetic rows are then
 repaired so they stay valid: padded steps stay padding, one-hot blocks stay one-hot.
 """
@@ -17,6 +17,15 @@ from pydantic import Field
 from seqexp.config.section import Section
 from seqexp.errors import DataError
 from seqexp.registry import BALANCERS
+
+
+@dataclass(frozen=True)
+class BalancePlan:
+    """What a balancer builder returns: at most one of a sampler and class weights."""
+
+    sampler: Any | None = None  # an imbalanced-learn sampler (fit_resample) for the training rows
+    class_weight: dict[int, float] | None = None  # weights for the loss, rows left as they are
+
 
 Strategy = float | Literal["auto", "minority", "majority", "not minority", "not majority", "all"]
 STRATEGY_HELP = "imbalanced-learn sampling_strategy: 'auto', or minority/majority ratio after resampling"
@@ -104,57 +113,61 @@ class SmoteEnnConfig(Section):
 
 
 @BALANCERS.register(NoBalanceConfig)
-def build_none(cfg: NoBalanceConfig, *, y: np.ndarray, seed: int) -> None:
-    return None
+def build_none(cfg: NoBalanceConfig, *, y: np.ndarray, seed: int) -> BalancePlan:
+    return BalancePlan()
 
 
 @BALANCERS.register(ClassWeightConfig)
-def build_class_weight(cfg: ClassWeightConfig, *, y: np.ndarray, seed: int) -> dict[int, float]:
+def build_class_weight(cfg: ClassWeightConfig, *, y: np.ndarray, seed: int) -> BalancePlan:
     from sklearn.utils.class_weight import compute_class_weight
 
     if cfg.weights != "balanced":
-        return {int(k): float(v) for k, v in cfg.weights.items()}
+        return BalancePlan(class_weight={int(k): float(v) for k, v in cfg.weights.items()})
     classes = np.unique(y)
     weights = compute_class_weight("balanced", classes=classes, y=y)
-    return {int(c): float(w) for c, w in zip(classes, weights, strict=True)}
+    return BalancePlan(class_weight={int(c): float(w) for c, w in zip(classes, weights, strict=True)})
 
 
 @BALANCERS.register(RandomUnderConfig)
-def build_random_under(cfg: RandomUnderConfig, *, y: np.ndarray, seed: int) -> Any:
+def build_random_under(cfg: RandomUnderConfig, *, y: np.ndarray, seed: int) -> BalancePlan:
     from imblearn.under_sampling import RandomUnderSampler
 
-    return RandomUnderSampler(
+    sampler = RandomUnderSampler(
         sampling_strategy=cfg.sampling_strategy, replacement=cfg.replacement, random_state=seed
     )
+    return BalancePlan(sampler=sampler)
 
 
 @BALANCERS.register(RandomOverConfig)
-def build_random_over(cfg: RandomOverConfig, *, y: np.ndarray, seed: int) -> Any:
+def build_random_over(cfg: RandomOverConfig, *, y: np.ndarray, seed: int) -> BalancePlan:
     from imblearn.over_sampling import RandomOverSampler
 
-    return RandomOverSampler(
+    sampler = RandomOverSampler(
         sampling_strategy=cfg.sampling_strategy, shrinkage=cfg.shrinkage, random_state=seed
     )
+    return BalancePlan(sampler=sampler)
 
 
 @BALANCERS.register(SmoteConfig)
-def build_smote(cfg: SmoteConfig, *, y: np.ndarray, seed: int) -> Any:
+def build_smote(cfg: SmoteConfig, *, y: np.ndarray, seed: int) -> BalancePlan:
     from imblearn.over_sampling import SMOTE
 
     require_neighbours(y, cfg.k_neighbors, "smote")
-    return SMOTE(sampling_strategy=cfg.sampling_strategy, k_neighbors=cfg.k_neighbors, random_state=seed)
+    sampler = SMOTE(sampling_strategy=cfg.sampling_strategy, k_neighbors=cfg.k_neighbors, random_state=seed)
+    return BalancePlan(sampler=sampler)
 
 
 @BALANCERS.register(AdasynConfig)
-def build_adasyn(cfg: AdasynConfig, *, y: np.ndarray, seed: int) -> Any:
+def build_adasyn(cfg: AdasynConfig, *, y: np.ndarray, seed: int) -> BalancePlan:
     from imblearn.over_sampling import ADASYN
 
     require_neighbours(y, cfg.n_neighbors, "adasyn", key="n_neighbors")
-    return ADASYN(sampling_strategy=cfg.sampling_strategy, n_neighbors=cfg.n_neighbors, random_state=seed)
+    sampler = ADASYN(sampling_strategy=cfg.sampling_strategy, n_neighbors=cfg.n_neighbors, random_state=seed)
+    return BalancePlan(sampler=sampler)
 
 
 @BALANCERS.register(BorderlineSmoteConfig)
-def build_borderline_smote(cfg: BorderlineSmoteConfig, *, y: np.ndarray, seed: int) -> Any:
+def build_borderline_smote(cfg: BorderlineSmoteConfig, *, y: np.ndarray, seed: int) -> BalancePlan:
     from imblearn.over_sampling import BorderlineSMOTE
 
     require_neighbours(y, cfg.k_neighbors, "borderline_smote")
@@ -162,27 +175,29 @@ def build_borderline_smote(cfg: BorderlineSmoteConfig, *, y: np.ndarray, seed: i
         raise DataError(
             f"balance.m_neighbors: {cfg.m_neighbors} is not below the {len(y)} training rows; use fewer"
         )
-    return BorderlineSMOTE(
+    sampler = BorderlineSMOTE(
         sampling_strategy=cfg.sampling_strategy,
         k_neighbors=cfg.k_neighbors,
         m_neighbors=cfg.m_neighbors,
         kind=cfg.kind,
         random_state=seed,
     )
+    return BalancePlan(sampler=sampler)
 
 
 @BALANCERS.register(SmoteTomekConfig, tags=("cleaning",))
-def build_smote_tomek(cfg: SmoteTomekConfig, *, y: np.ndarray, seed: int) -> Any:
+def build_smote_tomek(cfg: SmoteTomekConfig, *, y: np.ndarray, seed: int) -> BalancePlan:
     from imblearn.combine import SMOTETomek
     from imblearn.over_sampling import SMOTE
 
     require_neighbours(y, cfg.k_neighbors, "smote_tomek")
     smote = SMOTE(sampling_strategy=cfg.sampling_strategy, k_neighbors=cfg.k_neighbors, random_state=seed)
-    return SMOTETomek(smote=smote, random_state=seed)
+    sampler = SMOTETomek(smote=smote, random_state=seed)
+    return BalancePlan(sampler=sampler)
 
 
 @BALANCERS.register(SmoteEnnConfig, tags=("cleaning",))
-def build_smote_enn(cfg: SmoteEnnConfig, *, y: np.ndarray, seed: int) -> Any:
+def build_smote_enn(cfg: SmoteEnnConfig, *, y: np.ndarray, seed: int) -> BalancePlan:
     from imblearn.combine import SMOTEENN
     from imblearn.over_sampling import SMOTE
     from imblearn.under_sampling import EditedNearestNeighbours
@@ -190,7 +205,8 @@ def build_smote_enn(cfg: SmoteEnnConfig, *, y: np.ndarray, seed: int) -> Any:
     require_neighbours(y, cfg.k_neighbors, "smote_enn")
     smote = SMOTE(sampling_strategy=cfg.sampling_strategy, k_neighbors=cfg.k_neighbors, random_state=seed)
     enn = EditedNearestNeighbours(n_neighbors=cfg.enn_neighbors, kind_sel=cfg.kind_sel)
-    return SMOTEENN(smote=smote, enn=enn, random_state=seed)
+    sampler = SMOTEENN(smote=smote, enn=enn, random_state=seed)
+    return BalancePlan(sampler=sampler)
 
 
 def require_neighbours(y: np.ndarray, k: int, name: str, *, key: str = "k_neighbors") -> None:
@@ -238,12 +254,14 @@ def balance(
     seed: int,
 ) -> Balanced:
     """Apply the configured balancer to a training split (never call it on val or test)."""
-    made = BALANCERS.get(cfg.name).builder(cfg, y=y, seed=seed)
+    plan: BalancePlan = BALANCERS.get(cfg.name).builder(cfg, y=y, seed=seed)
     identity = np.arange(len(y))
-    if made is None:
+    if plan.class_weight is not None:
+        weights = plan.class_weight
+        return Balanced(X, y, mask, identity, class_weight=weights, notes=[f"class weights {weights}"])
+    if plan.sampler is None:
         return Balanced(X, y, mask, identity, notes=["no balancing: natural class ratio"])
-    if isinstance(made, dict):
-        return Balanced(X, y, mask, identity, class_weight=made, notes=[f"class weights {made}"])
+    made = plan.sampler
 
     n = len(y)
     flat = X.reshape(n, -1)

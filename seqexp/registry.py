@@ -1,14 +1,16 @@
-"""A small generic registry: name -> builder + its pydantic config class.
+"""A small generic registry: name -> builder + its pydantic config class (+ family-specific extras).
 
 Components register by decorator when their module is imported (see ``seqexp.components``);
 callers go through ``Registry.get`` / the family's ``build_*`` function and never touch the map.
+Each registry states its contract, what a builder is called with and returns, below; the
+contract tests (tests/test_registry.py) hold every entry to it.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
@@ -25,22 +27,28 @@ class Entry:
     config_class: type[BaseModel]
     description: str
     tags: frozenset[str]
+    extras: Mapping[str, Any] = field(default_factory=dict)  # what the family's contract adds
 
 
 class Registry:
     """Name -> ``Entry`` map that fails loudly on duplicates and unknown names."""
 
-    def __init__(self, family: str):
+    def __init__(self, family: str, contract: str, extras: tuple[str, ...] = ()):
         self.family = family
+        self.contract = contract
+        self.extras = extras  # the extra keys every entry of this family gives at registration
         self._entries: dict[str, Entry] = {}
 
     def register(
-        self, config_class: type[BaseModel], *, tags: tuple[str, ...] = ()
+        self, config_class: type[BaseModel], *, tags: tuple[str, ...] = (), **extras: Any
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Decorator registering ``builder`` under the ``name`` literal of ``config_class``."""
+        """Decorator registering ``builder`` under the ``name`` literal of ``config_class``; ``extras``
+        are the family's own fields (for models: how a saved one is reloaded)."""
         name = config_class.model_fields["name"].default
         if not isinstance(name, str):
             raise TypeError(f"{config_class.__name__}.name needs a string default")
+        if missing := [key for key in self.extras if key not in extras]:
+            raise TypeError(f"{self.family} registry: '{name}' must give {', '.join(missing)}")
 
         def decorate(builder: Callable[..., Any]) -> Callable[..., Any]:
             if name in self._entries:
@@ -52,6 +60,7 @@ class Registry:
                 config_class=config_class,
                 description=doc.splitlines()[0] if doc else "",
                 tags=frozenset(tags),
+                extras=dict(extras),
             )
             return builder
 
@@ -80,6 +89,25 @@ class Registry:
         return len(self._entries)
 
 
-DATA_SOURCES = Registry("data source")
-BALANCERS = Registry("balancer")
-MODELS = Registry("model")
+DATA_SOURCES = Registry(
+    "data source",
+    "builder(cfg, *, seed: int, schema: dict | None = None, labelled: bool = True) -> Dataset. "
+    "With a saved run's schema the builder encodes new data exactly as at training (same columns, "
+    "levels, sequence length); labelled=False accepts rows without a label (y = -1).",
+)
+BALANCERS = Registry(
+    "balancer",
+    "builder(cfg, *, y: np.ndarray, seed: int) -> BalancePlan (seqexp.balancing): a sampler that "
+    "resamples the training rows, class weights for the loss, or neither. Only ever applied to the "
+    "training split, by seqexp.balancing.balance.",
+)
+MODELS = Registry(
+    "model",
+    "builder(model_cfg, train_cfg, spec: InputSpec, *, seed: int) -> Estimator (seqexp.models.base), "
+    "seeded. extras: kind (run.json's 'estimator' value), loader ('module:Class' whose "
+    "load(folder, *, trust) reloads a saved one), pickled (its file is a pickle: loads only with "
+    "--trust-run), tensorflow (loading needs TensorFlow); Keras families also give architecture "
+    "(model_cfg, spec) -> keras.Model, which the tuner compiles. Register Keras architectures with "
+    "seqexp.models.keras_family.keras_architecture.",
+    extras=("kind", "loader", "pickled", "tensorflow"),
+)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from seqexp.config import load_config, to_yaml, validate_config
+from seqexp.config.loading import load_config, validate_config
+from seqexp.config.yaml_io import to_yaml
 from seqexp.errors import ConfigError
 from tests.conftest import CONFIGS, run_cli
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqexp.config import validate_config
+from seqexp.config.loading import validate_config
 from seqexp.data import cache
-from seqexp.pipeline.train import load_dataset
+from seqexp.pipeline.prepare import load_dataset
 
 LOG = """customer,when,amount,kind
 A,2024-01-01,10,shop

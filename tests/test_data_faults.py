@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from seqexp.balancing import balance
-from seqexp.config import load_config
+from seqexp.config.loading import load_config
 from seqexp.data.dataset import Dataset
 from seqexp.errors import DataError
-from seqexp.pipeline import train as experiment
+from seqexp.pipeline import prepare as experiment
 from tests.conftest import TINY
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from seqexp.config import load_config
+from seqexp.config.loading import load_config
 from tests.conftest import TINY
 
 

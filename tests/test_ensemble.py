@@ -11,17 +11,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score
 
-from seqexp.commands.ensemble import (
-    METHODS,
-    build_ensemble,
-    ensemble_scores,
-    fit_weights,
-    simplex_grid,
-    tune_members,
-)
-from seqexp.config import load_config
+from seqexp.commands.ensemble import build_ensemble, tune_members
+from seqexp.config.loading import load_config
+from seqexp.ensembles.combine import METHODS, ensemble_scores, fit_weights, simplex_grid
 from seqexp.errors import UserError
-from seqexp.pipeline.repeats import seed_variants
+from seqexp.pipeline.groups import seed_variants
 from seqexp.pipeline.train import train_experiment
 from tests.conftest import TINY, run_cli
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from seqexp.config import validate_config
+from seqexp.config.loading import validate_config
 from seqexp.data.events import build_events
 from tests.conftest import run_cli
 

@@ -75,13 +75,13 @@ def test_a_signal_during_training_leaves_an_interrupted_run(sig: signal.Signals,
 
 
 def test_a_crash_marks_the_run_failed_with_the_error(tmp_path: Path, monkeypatch) -> None:
-    from seqexp.config import load_config
+    from seqexp.config.loading import load_config
     from seqexp.pipeline import train as experiment
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(experiment, "_score", boom)
+    monkeypatch.setattr(experiment, "measure", boom)
     cfg = load_config(TINY, ["model={name: logistic_regression}", "evaluate.baseline=none"])
     with pytest.raises(RuntimeError):
         experiment.train_experiment(cfg, runs_dir=tmp_path)
@@ -121,10 +121,10 @@ WRITERS = (
 )
 # The package's own writers, themselves atomic (write_text/write_json, and objects that call them).
 ATOMIC = ("write_text(", "write_json(", "self.save()", "scaler.save(", "estimator.save(")
-# The two append-only writers (run logs and per-trial rows), by design: see seqexp/runs.py.
+# The two append-only writers (run logs and per-trial rows), by design: see seqexp/runfolder/atomic.py.
 APPEND_ONLY = {
-    ("seqexp/runs.py", 'with path.open("a", encoding="utf-8") as handle:'),
-    ("seqexp/runs.py", 'with path.open("a", newline="", encoding="utf-8") as handle:'),
+    ("seqexp/runfolder/atomic.py", 'with path.open("a", encoding="utf-8") as handle:'),
+    ("seqexp/runfolder/atomic.py", 'with path.open("a", newline="", encoding="utf-8") as handle:'),
 }
 
 
@@ -137,7 +137,7 @@ def test_every_writer_in_the_package_is_atomic() -> None:
             code = line.split("#", 1)[0].strip()
             if not any(w in code for w in WRITERS) or code.startswith("def "):
                 continue
-            calls_atomic = any(code.startswith(a) or f"runs.{a}" in code or f".{a}" in code for a in ATOMIC)
+            calls_atomic = any(code.startswith(a) or f"atomic.{a}" in code or f".{a}" in code for a in ATOMIC)
             in_atomic_block = "atomic_path(" in "\n".join(lines[max(0, i - 3) : i + 1])
             if calls_atomic and ".write_text(" not in code.replace("atomic.write_text(", ""):
                 continue

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from seqexp.balancing import balance
-from seqexp.config import load_config
+from seqexp.config.loading import load_config
 from seqexp.errors import ConfigError, UserError
-from seqexp.pipeline.train import prepare
+from seqexp.pipeline.prepare import prepare
 from tests.conftest import TINY, run_cli
 
 KFOLD = ["split={method: kfold, folds: 3, test: 0.2}", "model={name: logistic_regression}"]

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from seqexp.balancing import balance
-from seqexp.config import load_config
+from seqexp.config.loading import load_config
+from seqexp.pipeline import prepare as preparing
 from seqexp.pipeline import train as experiment
 from seqexp.pipeline.scaling import Standardizer
 from seqexp.runfolder import files
@@ -27,7 +28,7 @@ def tiny_cfg():
 @pytest.mark.parametrize("balancer", ["smote", "random_over", "random_under", "class_weight", "none"])
 def test_no_validation_or_test_row_is_in_the_resampled_training_set(tiny_cfg, balancer: str) -> None:
     cfg = load_config(TINY, ["data.customers=300", f"balance={{name: {balancer}}}"])
-    prepared = experiment.prepare(cfg)
+    prepared = preparing.prepare(cfg)
     split, train = prepared.split, prepared.train
     assert not set(split.train) & set(split.val) and not set(split.train) & set(split.test)
     assert not set(split.val) & set(split.test)
@@ -47,8 +48,8 @@ def test_no_validation_or_test_row_is_in_the_resampled_training_set(tiny_cfg, ba
 
 def _shifted(cfg, shift: float):
     """The tiny data set with every validation and test value moved far from the training ones."""
-    data = experiment.load_dataset(cfg)
-    split = experiment.make_split(cfg, data.y)
+    data = preparing.load_dataset(cfg)
+    split = preparing.make_split(cfg, data.y)
     held_out = np.concatenate([split.val, split.test])
     X = data.X.copy()
     numeric = [j for j in range(X.shape[-1]) if j not in data.onehot_columns]
@@ -63,7 +64,7 @@ def test_scaling_is_fitted_on_training_rows_only(tiny_cfg, tmp_path: Path, monke
     cfg = load_config(
         TINY, ["data.customers=300", "model={name: logistic_regression}", "evaluate.baseline=none"]
     )
-    monkeypatch.setattr(experiment, "load_dataset", lambda _cfg: data)
+    monkeypatch.setattr(preparing, "load_dataset", lambda _cfg: data)
     result = experiment.train_experiment(cfg, runs_dir=tmp_path)
 
     stored = Standardizer.load(result.run_dir / files.PREPROCESS)

@@ -12,14 +12,15 @@ import pytest
 
 from seqexp import components  # noqa: F401
 from seqexp.balancing import balance
-from seqexp.config import ExperimentConfig, TrainConfig
+from seqexp.config.sections import ExperimentConfig, TrainConfig
 from seqexp.data.checks import check_labels
 from seqexp.data.next_shop import SyntheticNextShopConfig, build_synthetic_next_shop
 from seqexp.errors import DataError, UserError
 from seqexp.models import build_estimator, load_estimator
 from seqexp.models.base import FitData, InputSpec
 from seqexp.registry import BALANCERS, MODELS
-from seqexp.tasks.multiclass import check_config, multiclass_metrics
+from seqexp.tasks.multiclass import MulticlassTask
+from seqexp.tasks.multiclass_metrics import multiclass_metrics
 from tests.conftest import run_cli
 
 K = 5  # classes in the unit tests
@@ -171,6 +172,10 @@ def test_multiclass_metrics_against_sklearn_definitions() -> None:
     assert 0.0 < metrics["mcc"] < 1.0 and np.isnan(metrics["top_3_accuracy"])  # 3 classes: meaningless
     # A class absent from y has no one-vs-rest AUC: it is left out, and the count says so.
     assert multiclass_metrics(np.array([0, 1, 0, 1]), np.full((4, 3), 1 / 3))["auc_classes"] == 2
+
+
+def check_config(cfg, n_classes: int) -> None:
+    MulticlassTask([f"c{i}" for i in range(n_classes)]).check_config(cfg)
 
 
 def test_binary_only_settings_are_refused_for_multiclass() -> None:

@@ -48,7 +48,7 @@ def test_predict_cli_scores_every_customer(tiny_run: Path, write_config, tmp_pat
 
 def test_predict_agrees_with_evaluate_scores_and_chunking_changes_nothing(tiny_run: Path, tmp_path: Path):
     from seqexp.commands.predict import RiskBands, write_scores
-    from seqexp.pipeline.train import load_dataset, make_split
+    from seqexp.pipeline.prepare import load_dataset, make_split
     from seqexp.runfolder.reader import open_run
 
     run = open_run(tiny_run)
@@ -132,7 +132,7 @@ def _events_file(tmp_path: Path, *, unseen: int = 0, drop: str | None = None) ->
 
 def test_predict_a_data_file_with_an_unseen_category(file_run, tmp_path: Path) -> None:
     from seqexp.commands.predict import RiskBands, summary_lines, write_scores
-    from seqexp.runfolder.reader import build_input, data_config_for, unseen_levels
+    from seqexp.pipeline.encode import build_input, data_config_for, unseen_levels
 
     path = _events_file(tmp_path, unseen=5)
     data_cfg = data_config_for(file_run, path)
@@ -148,7 +148,7 @@ def test_predict_a_data_file_with_an_unseen_category(file_run, tmp_path: Path) -
 
 
 def test_predict_a_file_missing_a_column_is_a_data_error(file_run, tmp_path: Path) -> None:
-    from seqexp.runfolder.reader import build_input, data_config_for
+    from seqexp.pipeline.encode import build_input, data_config_for
 
     path = _events_file(tmp_path, drop="amount")
     with pytest.raises(DataError, match="missing column amount"):
@@ -156,7 +156,8 @@ def test_predict_a_file_missing_a_column_is_a_data_error(file_run, tmp_path: Pat
 
 
 def test_a_file_for_a_run_whose_source_reads_no_files(tiny_run: Path, tmp_path: Path) -> None:
-    from seqexp.runfolder.reader import data_config_for, open_run
+    from seqexp.pipeline.encode import data_config_for
+    from seqexp.runfolder.reader import open_run
 
     path = _events_file(tmp_path)
     with pytest.raises(UserError, match="does not read files; give a data config YAML"):

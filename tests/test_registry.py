@@ -24,13 +24,37 @@ class _ThingConfig(Section):
 
 
 def test_registry_refuses_duplicates_and_lists_known_names() -> None:
-    registry = Registry("thing")
+    registry = Registry("thing", "builder(cfg) -> the config itself")
     registry.register(_ThingConfig)(lambda cfg: cfg)
     with pytest.raises(ValueError, match="registered twice"):
         registry.register(_ThingConfig)(lambda cfg: cfg)
     with pytest.raises(UserError, match=r"unknown thing 'thin'; did you mean 'thing'\? Known: thing"):
         registry.get("thin")
     assert registry.get("thing").description == "A thing."
+
+
+def test_a_registry_holds_every_entry_to_its_extras() -> None:
+    """A family that needs more than a builder (models: how to reload one) refuses an entry without it."""
+    registry = Registry("thing", "builder(cfg) -> cfg; extras: kind", extras=("kind",))
+    with pytest.raises(TypeError, match="'thing' must give kind"):
+        registry.register(_ThingConfig)(lambda cfg: cfg)
+    registry.register(_ThingConfig, kind="plain")(lambda cfg: cfg)
+    assert registry.get("thing").extras == {"kind": "plain"}
+
+
+@pytest.mark.parametrize("registry", [DATA_SOURCES, BALANCERS, MODELS], ids=lambda r: r.family)
+def test_every_registry_states_its_contract(registry) -> None:
+    assert "builder(" in registry.contract and "->" in registry.contract
+
+
+@pytest.mark.parametrize("entry", list(MODELS), ids=lambda e: e.name)
+def test_every_model_says_how_it_is_reloaded(entry) -> None:
+    """The loader is registered with the model: run.json's kind finds this entry's loader."""
+    from seqexp.models import loader_of
+
+    assert loader_of(entry.extras["kind"]).extras["loader"] == entry.extras["loader"]
+    module, cls = entry.extras["loader"].split(":")
+    assert hasattr(__import__(module, fromlist=[cls]), cls)
 
 
 @pytest.mark.parametrize("entry", list(DATA_SOURCES), ids=lambda e: e.name)
@@ -147,7 +171,7 @@ def _model_cases() -> list:
 
 
 def _fit_one_epoch(entry, X, y, spec, tmp_path=None, **cfg):
-    from seqexp.config import TrainConfig
+    from seqexp.config.sections import TrainConfig
 
     train_cfg = TrainConfig(epochs=1, batch_size=32, early_stopping=None, tensorboard=False)
     estimator = build_estimator(entry.config_class(**cfg), train_cfg, spec, seed=1)
@@ -222,7 +246,7 @@ def test_padding_is_ignored(name: str, cfg: dict) -> None:
     long = _padded_to(X, X.shape[1] + 3)
     entry = MODELS.get(name)
     model_cfg = entry.config_class(**cfg)
-    from seqexp.config import TrainConfig
+    from seqexp.config.sections import TrainConfig
 
     short_model = build_keras_model(model_cfg, TrainConfig(), InputSpec(X.shape[1:], masked=True))
     long_model = build_keras_model(model_cfg, TrainConfig(), InputSpec(long.shape[1:], masked=True))

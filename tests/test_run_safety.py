@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from hypothesis import given, settings
@@ -148,9 +149,17 @@ def test_a_keras_file_with_a_lambda_layer_is_refused(tmp_path: Path) -> None:
 
 def test_pickled_models_load_only_with_trust(tmp_path: Path, monkeypatch) -> None:
     from seqexp import models
+    from seqexp.config.section import Section
+    from seqexp.registry import MODELS
 
-    monkeypatch.setitem(models.LOADERS, "pickled_thing", "tests.test_run_safety:PickledThing")
-    monkeypatch.setattr(models, "PICKLED", {"pickled_thing"})
+    class PickledThingConfig(Section):
+        name: Literal["pickled_thing"] = "pickled_thing"
+
+    monkeypatch.setattr(MODELS, "_entries", dict(MODELS._entries))  # registered for this test only
+    MODELS.register(
+        PickledThingConfig, kind="pickled_thing", loader="tests.test_run_safety:PickledThing", pickled=True,
+        tensorflow=False,
+    )(lambda *args, **kwargs: None)
     with pytest.raises(UserError, match="stored as a pickle.*--trust-run"):
         models.load_estimator("pickled_thing", tmp_path)
     assert not PickledThing.loaded

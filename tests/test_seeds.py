@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from seqexp.config import load_config
-from seqexp.pipeline.repeats import seed_variants, train_repeats
+from seqexp.config.loading import load_config
+from seqexp.pipeline.groups import seed_variants, train_repeats
 from tests.conftest import TINY, run_cli
 
 pytestmark = pytest.mark.slow  # three tiny LSTM runs (about 40 s on the shared machine)

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqexp.config import validate_config
+from seqexp.config.loading import validate_config
 from seqexp.data.events import build_events
 from seqexp.data.npz import build_npz
 from seqexp.data.table import build_table
 from seqexp.errors import DataError
-from seqexp.pipeline.train import prepare
+from seqexp.pipeline.prepare import prepare
 
 
 def data_cfg(tmp_path: Path, data: dict):

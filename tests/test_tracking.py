@@ -108,7 +108,7 @@ def test_tracking_without_the_extra_is_one_clear_error_before_training(
 
 
 def test_a_bad_tracking_value_names_the_key() -> None:
-    from seqexp.config import validate_config
+    from seqexp.config.loading import validate_config
     from seqexp.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"tracking: .*'none' or 'mlflow'"):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from seqexp.config import load_config, validate_config
+from seqexp.config.loading import load_config, validate_config
 from seqexp.errors import ConfigError, UserError
 from seqexp.tuning import space as space_mod
 from tests.conftest import CONFIGS, ROOT, run_cli
@@ -110,7 +110,7 @@ def test_list_choices_round_trip_through_keras_tuner() -> None:
 
 
 def test_train_configs_carry_no_tune_section() -> None:
-    from seqexp.config import to_yaml
+    from seqexp.config.yaml_io import to_yaml
 
     assert "tune" not in yaml.safe_load(to_yaml(load_config(CONFIGS / "tiny.yaml")))
     shipped = load_config(CONFIGS / "tune_lstm.yaml")

@@ -191,7 +191,7 @@ def threshold_rule(members: list[Member], text: str | None) -> Any:
     import yaml
     from pydantic import ValidationError
 
-    from seqexp.config import EvaluateConfig
+    from seqexp.config.sections import EvaluateConfig
 
     if text is not None:
         raw, where = yaml.safe_load(text), "--threshold"

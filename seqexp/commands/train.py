@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from seqexp.config import load_config
+from seqexp.config.loading import load_config
 from seqexp.reporting.console import err, out, result, say_for, tracker
 from seqexp.runfolder.lifecycle import RunInterrupted
 

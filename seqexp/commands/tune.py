@@ -21,7 +21,7 @@ def run(
     chief_host: str | None,
     port: int,
 ) -> None:
-    from seqexp.config import load_config
+    from seqexp.config.loading import load_config
 
     if config is None and resume is None:
         raise UserError("give a CONFIG with a tune section, or --resume FOLDER")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seqexp.config import load_config
+from seqexp.config.loading import load_config
 from seqexp.reporting.console import out
 
 

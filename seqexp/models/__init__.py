@@ -1,78 +1,62 @@
-"""Model families (registry ``models``) and the one entry point that builds any of them."""
+"""Model families (registry ``models``) and the entry points that build and reload any of them.
+
+The registry's contract (``seqexp.registry.MODELS``): ``builder(model_cfg, train_cfg, spec, *, seed)
+-> Estimator``; each entry also says how a saved one is reloaded (``kind``, ``loader``, ``pickled``,
+``tensorflow``), so adding a model is one registration and nothing else.
+"""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
 from seqexp.errors import UserError
 from seqexp.models.base import Estimator, InputSpec
-from seqexp.registry import MODELS
-
-
-def build_keras_model(model_cfg: Any, train_cfg: Any, spec: InputSpec) -> Any:
-    """The registered architecture, compiled with the training settings (also used by the tuner)."""
-    from seqexp.models.keras_estimator import compile_model
-    from seqexp.runtime.distribute import scope
-
-    with scope(train_cfg):  # train.distribute: variables created and compiled under the strategy
-        return compile_model(MODELS.get(model_cfg.name).builder(model_cfg, spec), train_cfg)
+from seqexp.registry import MODELS, Entry
 
 
 def build_estimator(model_cfg: Any, train_cfg: Any, spec: InputSpec, *, seed: int) -> Estimator:
     """Build the configured model, seeded, behind the common ``Estimator`` face."""
+    return MODELS.get(model_cfg.name).builder(model_cfg, train_cfg, spec, seed=seed)
+
+
+def build_keras_model(model_cfg: Any, train_cfg: Any, spec: InputSpec) -> Any:
+    """The registered Keras architecture, compiled with the training settings (the tuner's path)."""
+    from seqexp.models.keras_family import compiled
+
     entry = MODELS.get(model_cfg.name)
-    if "keras" in entry.tags:
-        from seqexp.models.keras_estimator import KerasEstimator
-        from seqexp.runtime.seeding import seed_everything
-
-        seed_everything(seed)
-        return KerasEstimator(build_keras_model(model_cfg, train_cfg, spec))
-    return entry.builder(model_cfg, spec, seed=seed)
+    if "architecture" not in entry.extras:
+        raise UserError(f"model.name: {entry.name} is not a Keras model; tune searches Keras models")
+    return compiled(entry.extras["architecture"], model_cfg, train_cfg, spec)
 
 
-# Estimator kind (stored in run.json) -> "module:Class" whose ``load(folder)`` reloads it.
-LOADERS: dict[str, str] = {
-    "keras": "seqexp.models.keras_estimator:KerasEstimator",
-    "lstm_autoencoder": "seqexp.models.autoencoder:AutoencoderEstimator",
-    "logistic_regression": "seqexp.models.baselines:LogisticEstimator",
-    "gradient_boosting": "seqexp.models.baselines:GradientBoostingEstimator",
-}
-
-# Kinds whose saved file can only be a pickle (joblib). Unpickling runs whatever code the file
-# names, so these load only when the user vouches for the run folder (``--trust-run``).
-PICKLED: frozenset[str] = frozenset({"gradient_boosting"})
-
-TRUST_HELP = (
-    "Load models stored as pickles (e.g. gradient boosting) from this run folder. Unpickling can run "
-    "any code the file contains: pass it only for run folders you made or trust."
-)
-
-# Kinds that load without TensorFlow.
-_PLAIN = frozenset({"logistic_regression", "gradient_boosting"})
+def loader_of(kind: str) -> Entry | None:
+    """The registered model whose saved files carry ``kind`` in run.json (all Keras architectures
+    share the kind ``keras``: one loader reads them all)."""
+    return next((entry for entry in MODELS if entry.extras.get("kind") == kind), None)
 
 
 def load_estimator(kind: str, folder: Path, *, trust: bool = False) -> Estimator:
     """Reload a saved model from a run folder, executing no code stored in it.
 
-    Keras files load with ``safe_mode=True`` and JSON models are plain numbers; a pickled model
-    (``kind in PICKLED``) is refused with a ``UserError`` unless ``trust`` is True.
+    Keras files load with ``safe_mode=True`` and JSON models are plain numbers; a pickled model is
+    refused with a ``UserError`` unless ``trust`` is True.
     """
-    import importlib
-
-    if kind not in LOADERS:
+    entry = loader_of(kind)
+    if entry is None:
+        known = sorted({e.extras["kind"] for e in MODELS})
         raise UserError(
-            f"{folder}: run.json names a model kind '{kind}' this version cannot load "
-            f"(known: {', '.join(LOADERS)})"
+            f"{folder}: run.json names a model kind '{kind}' this version cannot load (known: {', '.join(known)})"
         )
-    if kind in PICKLED and not trust:
+    if entry.extras["pickled"] and not trust:
         raise UserError(
             f"{folder}: the {kind} model is stored as a pickle, and loading a pickle can run any code "
             "it contains. Pass --trust-run if you made this run folder or trust whoever did."
         )
-    if kind not in _PLAIN:
+    if entry.extras["tensorflow"]:
         from seqexp.runtime.backend import tensorflow
 
         tensorflow()
-    module, cls = LOADERS[kind].split(":")
+    module, cls = entry.extras["loader"].split(":")
     return getattr(importlib.import_module(module), cls).load(folder, trust=trust)

@@ -145,8 +145,13 @@ def _ranking_on_validation(estimator: AutoencoderEstimator, val: FitData) -> Any
     return RankingOnValidation()
 
 
-@MODELS.register(LSTMAutoencoderConfig, tags=("sequence", "anomaly"))
-def build_lstm_autoencoder(cfg: LSTMAutoencoderConfig, spec: InputSpec, *, seed: int) -> Estimator:
+@MODELS.register(
+    LSTMAutoencoderConfig, tags=("sequence", "anomaly"), kind="lstm_autoencoder",
+    loader="seqexp.models.autoencoder:AutoencoderEstimator", pickled=False, tensorflow=True,
+)  # fmt: skip
+def build_lstm_autoencoder(
+    cfg: LSTMAutoencoderConfig, train_cfg: Any, spec: InputSpec, *, seed: int
+) -> Estimator:
     from seqexp.runtime.seeding import seed_everything
 
     require_sequences(spec, cfg.name)

@@ -192,16 +192,27 @@ class GradientBoostingEstimator(_FeatureEstimator):
         )
 
 
-@MODELS.register(LogisticRegressionConfig, tags=TAGS)
-def build_logistic_regression(cfg: LogisticRegressionConfig, spec: InputSpec, *, seed: int) -> Estimator:
+@MODELS.register(
+    LogisticRegressionConfig, tags=TAGS, kind="logistic_regression",
+    loader="seqexp.models.baselines:LogisticEstimator", pickled=False, tensorflow=False,
+)  # fmt: skip
+def build_logistic_regression(
+    cfg: LogisticRegressionConfig, train_cfg: Any, spec: InputSpec, *, seed: int
+) -> Estimator:
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=cfg.C, max_iter=cfg.max_iter, random_state=seed)
     return LogisticEstimator(model, last_steps=cfg.last_steps, masked=spec.masked, n_classes=spec.n_classes)
 
 
-@MODELS.register(GradientBoostingConfig, tags=TAGS)
-def build_gradient_boosting(cfg: GradientBoostingConfig, spec: InputSpec, *, seed: int) -> Estimator:
+# Its file is a joblib pickle (scikit-learn has no plain format for it): loads only with --trust-run.
+@MODELS.register(
+    GradientBoostingConfig, tags=TAGS, kind="gradient_boosting",
+    loader="seqexp.models.baselines:GradientBoostingEstimator", pickled=True, tensorflow=False,
+)  # fmt: skip
+def build_gradient_boosting(
+    cfg: GradientBoostingConfig, train_cfg: Any, spec: InputSpec, *, seed: int
+) -> Estimator:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     model = HistGradientBoostingClassifier(

@@ -9,7 +9,7 @@ from pydantic import Field
 from seqexp.config.section import Section
 from seqexp.models.base import InputSpec
 from seqexp.models.blocks import Activation, dense_head
-from seqexp.registry import MODELS
+from seqexp.models.keras_family import keras_architecture
 
 
 class DenseConfig(Section):
@@ -27,7 +27,7 @@ class DenseConfig(Section):
     )
 
 
-@MODELS.register(DenseConfig, tags=("keras", "sequence", "table"))
+@keras_architecture(DenseConfig, tags=("sequence", "table"))
 def build_dense(cfg: DenseConfig, spec: InputSpec) -> Any:
     import keras
     from keras import layers

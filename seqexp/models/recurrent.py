@@ -13,9 +13,9 @@ from pydantic import Field
 from seqexp.config.section import Section
 from seqexp.models.base import InputSpec
 from seqexp.models.blocks import Activation, dense_head, require_sequences, sequence_input
-from seqexp.registry import MODELS
+from seqexp.models.keras_family import keras_architecture
 
-TAGS = ("keras", "sequence")
+TAGS = ("sequence",)
 
 
 class LSTMConfig(Section):
@@ -88,18 +88,18 @@ def _stacked(cfg: LSTMConfig, spec: InputSpec, cell_name: str) -> Any:
     return keras.Model(inputs, outputs, name=cfg.name)
 
 
-@MODELS.register(LSTMConfig, tags=TAGS)
+@keras_architecture(LSTMConfig, tags=TAGS)
 def build_lstm(cfg: LSTMConfig, spec: InputSpec) -> Any:
     """An uncompiled Keras model: sigmoid output (binary) or softmax (multi-class)."""
     return _stacked(cfg, spec, "lstm")
 
 
-@MODELS.register(GRUConfig, tags=TAGS)
+@keras_architecture(GRUConfig, tags=TAGS)
 def build_gru(cfg: GRUConfig, spec: InputSpec) -> Any:
     return _stacked(cfg, spec, "gru")
 
 
-@MODELS.register(RNNConfig, tags=TAGS)
+@keras_architecture(RNNConfig, tags=TAGS)
 def build_rnn(cfg: RNNConfig, spec: InputSpec) -> Any:
     import keras
     from keras import layers
@@ -113,7 +113,7 @@ def build_rnn(cfg: RNNConfig, spec: InputSpec) -> Any:
     return keras.Model(inputs, outputs, name=cfg.name)
 
 
-@MODELS.register(CNNLSTMConfig, tags=TAGS)
+@keras_architecture(CNNLSTMConfig, tags=TAGS)
 def build_cnn_lstm(cfg: CNNLSTMConfig, spec: InputSpec) -> Any:
     import keras
     from keras import layers

@@ -10,7 +10,7 @@ from seqexp.config.section import Section
 from seqexp.errors import UserError
 from seqexp.models.base import InputSpec
 from seqexp.models.blocks import Activation, dense_head, sequence_input
-from seqexp.registry import MODELS
+from seqexp.models.keras_family import keras_architecture
 
 
 class TransformerConfig(Section):
@@ -36,7 +36,7 @@ class TransformerConfig(Section):
         return self
 
 
-@MODELS.register(TransformerConfig, tags=("keras", "sequence"))
+@keras_architecture(TransformerConfig, tags=("sequence",))
 def build_transformer(cfg: TransformerConfig, spec: InputSpec) -> Any:
     import keras
     from keras import layers

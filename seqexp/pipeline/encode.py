@@ -23,7 +23,8 @@ CONFIG_SUFFIXES = (".yaml", ".yml")
 def data_config_for(run: SavedRun, source: Path) -> Any:
     """The data section that reads ``source``: a YAML data config, or a data file put in place of
     the path of the run's own data section."""
-    from seqexp.config import read_yaml, validate_config
+    from seqexp.config.loading import validate_config
+    from seqexp.config.yaml_io import read_yaml
 
     source = Path(source)
     if not source.exists():

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from seqexp.config import ExperimentConfig
+from seqexp.config.sections import ExperimentConfig
 from seqexp.models.base import Estimator, FitData
 from seqexp.pipeline.prepare import Prepared
 from seqexp.runfolder import atomic, files

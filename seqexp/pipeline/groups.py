@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seqexp.config import ExperimentConfig, to_yaml
+from seqexp.config.sections import ExperimentConfig
+from seqexp.config.yaml_io import to_yaml
 from seqexp.errors import ConfigError, UserError
 from seqexp.pipeline.fit import Say
 from seqexp.pipeline.summary import aggregate, flat_rows, to_csv

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from seqexp.config import ExperimentConfig, to_yaml
+from seqexp.config.sections import ExperimentConfig
+from seqexp.config.yaml_io import to_yaml
 from seqexp.models.base import Estimator
 from seqexp.pipeline.fit import Say, balance_train, fit_baseline, fit_model, keep_partial_history
 from seqexp.pipeline.prepare import Prepared, prepare

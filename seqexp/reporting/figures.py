@@ -16,7 +16,6 @@ import numpy as np
 
 from seqexp.runfolder import files
 
-
 DPI = 90
 Scores = dict[str, tuple[np.ndarray, np.ndarray]]  # split name -> (y, scores)
 

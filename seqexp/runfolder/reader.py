@@ -70,7 +70,7 @@ class SavedRun:
 def open_run(folder: Path, *, trust: bool = False) -> SavedRun:
     """Reopen a completed run; a folder that is not a run, or a run that did not complete, is a
     ``UserError`` saying so."""
-    from seqexp.config import load_config
+    from seqexp.config.loading import load_config
 
     folder = Path(folder)
     if not folder.is_dir():

@@ -31,7 +31,7 @@ class RiskBands:
     levels: tuple[str, ...] = ("low", "medium", "high")
 
     def __post_init__(self) -> None:
-        from seqexp.config import check_risk_bands
+        from seqexp.config.sections import check_risk_bands
 
         check_risk_bands(list(self.cuts), list(self.levels))
 

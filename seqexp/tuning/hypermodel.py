@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from seqexp.config import ExperimentConfig
+from seqexp.config.sections import ExperimentConfig
 from seqexp.tuning import space as space_mod
 
 

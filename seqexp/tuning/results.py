@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from seqexp.config import ExperimentConfig, to_yaml
+from seqexp.config.sections import ExperimentConfig
+from seqexp.config.yaml_io import to_yaml
 from seqexp.runfolder import atomic, files
 from seqexp.tuning import space as space_mod
 

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seqexp.config import ExperimentConfig, load_config, to_yaml
+from seqexp.config.loading import load_config
+from seqexp.config.sections import ExperimentConfig
+from seqexp.config.yaml_io import to_yaml
 from seqexp.errors import UserError
 from seqexp.pipeline.train import run_logger
 from seqexp.runfolder import atomic, files, lifecycle

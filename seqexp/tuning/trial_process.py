@@ -28,7 +28,7 @@ _STATE: dict[str, Any] = {}
 def init_child(cfg_data: dict[str, Any], prepared: Any) -> None:
     """Runs once in each new child: quiet TensorFlow, keep the config and data for its trials."""
     _exit_with_parent()
-    from seqexp.config import validate_config
+    from seqexp.config.loading import validate_config
     from seqexp.runtime.backend import tensorflow
 
     tensorflow()

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from seqexp.config import ExperimentConfig
+from seqexp.config.sections import ExperimentConfig
 from seqexp.runfolder import atomic, files, lifecycle
 from seqexp.tuning import space as space_mod
 
