@@ -28,6 +28,16 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subproce
     )
 
 
+def require(what: str, available: bool, how: str) -> None:
+    """Skip a test whose tool is missing on a developer's machine; in CI (``CI`` set), fail instead:
+    CI installs every tool its tests need, so a missing one is a broken install, not a reason."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is missing in CI ({how}): .ci/run must install it")
+    pytest.skip(f"{what} is not installed ({how})")
+
+
 @pytest.fixture
 def write_config(tmp_path: Path):
     """Write a YAML text into a temporary config file and return its path."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import TINY, run_cli
+from tests.conftest import TINY, require, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +65,8 @@ def test_html_report_renders_in_headless_chromium(report, tmp_path: Path) -> Non
     for data in images:
         assert Image.open(io.BytesIO(base64.b64decode(data))).size[0] > 300
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("chromium is not installed (apt-get install chromium); HTML checked by parsing only")
+    require("chromium", browser is not None, "apt-get install chromium")
+    assert browser is not None
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files"]
     dom = subprocess.run(
         [browser, *flags, "--dump-dom", (out / "report.html").as_uri()],

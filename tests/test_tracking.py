@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY, run_cli
+from tests.conftest import TINY, require, run_cli
 
 LOGISTIC = ["--set", "model={name: logistic_regression}", "--set", "evaluate.baseline=none"]
 
@@ -17,7 +17,9 @@ LOGISTIC = ["--set", "model={name: logistic_regression}", "--set", "evaluate.bas
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A client on the default store (``mlruns`` beside the runs folder), reading what train wrote."""
-    pytest.importorskip("mlflow")
+    import importlib.util
+
+    require("mlflow", importlib.util.find_spec("mlflow") is not None, "pip install -e '.[mlflow]'")
     from mlflow.tracking import MlflowClient
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)

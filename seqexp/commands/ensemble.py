@@ -266,19 +266,25 @@ def build_ensemble(
 
 
 def _member_rows(members: list[Member], combiner: Combiner) -> list[dict[str, Any]]:
-    """Each member's own figures and its share: a weight, or a stack's meta-model coefficient
-    (on the member's logit score; the uniform weights a stack carries are not used)."""
-    coefs = combiner.meta["coef"] if combiner.meta is not None else [None] * len(members)
+    """Each member's own figures and its share of the ensemble. For a stack the combiner uses the
+    meta-model's coefficients (on each member's logit score), so those are shown (``coef``) and the
+    share is each one's part of their absolute sum; the uniform weights a stack carries are unused."""
+    if combiner.meta is not None:
+        coefs: list[float | None] = list(combiner.meta["coef"])
+        total = sum(abs(c) for c in combiner.meta["coef"]) or 1.0
+        shares = [abs(c) / total for c in combiner.meta["coef"]]
+    else:
+        coefs, shares = [None] * len(members), list(combiner.weights)
     return [
         {
             "run": m.name,
             "model": m.metrics.get("model"),
-            "weight": None if coef is not None else w,
+            "weight": share,
             "coef": coef,
             "val": m.metrics.get("val"),
             "test": m.metrics.get("test"),
         }
-        for m, w, coef in zip(members, combiner.weights, coefs, strict=True)
+        for m, share, coef in zip(members, shares, coefs, strict=True)
     ]
 
 

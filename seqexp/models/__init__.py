@@ -34,6 +34,8 @@ def build_keras_model(model_cfg: Any, train_cfg: Any, spec: InputSpec) -> Any:
 def loader_of(kind: str) -> Entry | None:
     """The registered model whose saved files carry ``kind`` in run.json (all Keras architectures
     share the kind ``keras``: one loader reads them all)."""
+    from seqexp import components  # noqa: F401  (a fresh process: fill the registry first)
+
     return next((entry for entry in MODELS if entry.extras.get("kind") == kind), None)
 
 

@@ -109,6 +109,10 @@ class CombinedEstimator:
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.combiner.combine(np.column_stack([member.predict(X) for member in self.members]))
 
+    def batch_scorer(self) -> Any:
+        scorers = [member.batch_scorer() for member in self.members]
+        return lambda X: self.combiner.combine(np.column_stack([score(X) for score in scorers]))
+
 
 def _open_ensemble(folder: Path, record: dict[str, Any], trust: bool) -> SavedRun:
     """An ensemble run reopened through its members. They share the data and split fingerprints,
