@@ -3,8 +3,11 @@
 Labels come from a separate file (one per customer) or from the log itself: with
 ``labels: {cutoff, horizon_days, where}`` only events strictly BEFORE the cutoff build the
 sequence, and the label is 1 when the customer has a matching event in ``[cutoff, cutoff +
-horizon_days)`` (cutoff included, end excluded). Every customer left out (no label, no history)
-and every duplicate row is counted in ``Dataset.report``, never dropped silently.
+horizon_days)`` (cutoff included, end excluded). With ``next_category: {column, top_k, other}``
+among those keys the label is multi-class: the category of the customer's first basket in that
+window among the ``top_k`` categories most frequent before the cutoff (see ``NextCategory``).
+Every customer left out (no label, no history, no next basket) and every duplicate row is counted
+in ``Dataset.report``, never dropped silently.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from seqexp.config.section import ConfigPath, Section
 from seqexp.data.dataset import Dataset
 from seqexp.data.readers import (
     MISSING_LEVEL,
+    OTHER_CLASS,
     as_label,
     check_two_classes,
     learn_levels,
@@ -28,9 +32,10 @@ from seqexp.data.readers import (
     read_frame,
     require_columns,
     shown,
+    top_levels,
 )
 from seqexp.data.sequences import DERIVED, build_sequences
-from seqexp.data.table import FileOptions, Scalar
+from seqexp.data.table import FileOptions, Scalar, class_report
 from seqexp.errors import DataError
 from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
@@ -50,8 +55,35 @@ class FileLabels(FileOptions):
     positive: Scalar = Field(1, description="Label value that counts as positive.")
 
 
+class NextCategory(Section):
+    """A multi-class label from the log: the category of the customer's next basket (their events on
+    the first day in the label window) among the ``top_k`` categories with the most events before the
+    cutoff. A basket with several of them: the one with the most events in it, ties to the one with
+    more events before the cutoff. Customers without a basket in the window are left out."""
+
+    column: str = Field(description="Event column whose value is the class (e.g. PRODUCT_SUBCLASS).")
+    top_k: int = Field(
+        10, ge=2, le=1000, description="Classes: the K categories with the most events before the cutoff."
+    )
+    other: Literal["keep", "drop"] = Field(
+        "keep",
+        description="A next basket with none of the K categories: keep: class '(other)'; drop: leave the "
+        "customer out (counted).",
+    )
+
+    @model_validator(mode="after")
+    def _three_classes(self) -> NextCategory:
+        if self.top_k + (self.other == "keep") < 3:
+            raise ValueError(
+                "top_k: 2 with other: drop leaves two classes; use top_k >= 3 or other: keep (a yes/no "
+                "label: leave next_category out)"
+            )
+        return self
+
+
 class WindowLabels(Section):
-    """Labels from the log itself: did the customer do X within the horizon after the cutoff?"""
+    """Labels from the log itself: did the customer do X within the horizon after the cutoff? With
+    ``next_category``: which category does the customer's next basket in that window hold?"""
 
     cutoff: dt.date | dt.datetime = Field(
         description="Events before it build the sequence; the label looks at events from it on."
@@ -60,7 +92,13 @@ class WindowLabels(Section):
     where: str | None = Field(
         None,
         description="pandas query on event columns selecting the events that count as positive "
-        "(e.g. \"type == 'deposit' and amount > 100\"); none: any event.",
+        "(e.g. \"type == 'deposit' and amount > 100\"); none: any event. With next_category: the "
+        "events that form baskets.",
+    )
+    next_category: NextCategory | None = Field(
+        None,
+        description="{column, top_k, other}: a multi-class label, the next basket's category among the "
+        "top_k; none: the yes/no label.",
     )
 
 
@@ -79,6 +117,11 @@ class EventsConfig(FileOptions):
     )
     numeric: list[str] = Field([], description="Numeric event columns (e.g. amount).")
     categorical: list[str] = Field([], description="Categorical event columns (one-hot per step).")
+    max_levels: dict[str, int] = Field(
+        {},
+        description="Categorical columns with many values (e.g. {PRODUCT_SUBCLASS: 10}): one-hot only the N "
+        "most frequent before the reference date, every other value becomes the level '(other)'.",
+    )
     log1p: list[str] = Field([], description="Numeric columns replaced by log(1 + x) (skewed amounts).")
     sequence_length: int = Field(20, ge=1, le=10_000, description="Last N events kept per customer.")
     derived: list[Derived] = Field(
@@ -101,8 +144,38 @@ class EventsConfig(FileOptions):
         "mean", description="How missing numeric values are filled (statistic of the training split)."
     )
     labels: FileLabels | WindowLabels | None = Field(
-        None, description="{path, id, column, positive} or {cutoff, horizon_days, where}."
+        None,
+        description="{path, id, column, positive} or {cutoff, horizon_days, where, next_category}.",
     )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EventsConfig:
+        stray = [c for c in self.max_levels if c not in self.categorical]
+        if stray:
+            raise ValueError(f"max_levels: column '{stray[0]}' is not listed under categorical; add it there")
+        small = [c for c, n in self.max_levels.items() if n < 1]
+        if small:
+            raise ValueError(f"max_levels: {small[0]} needs at least 1 level")
+        labels, reference = self.labels, self.reference_date
+        # A reference date after the cutoff would put the label window's events into the features.
+        late = _next_spec(labels) is not None and reference is not None
+        if late and _moment(reference) > _moment(labels.cutoff):
+            raise ValueError(
+                "reference_date: after labels.cutoff, so the sequences would see the next basket; "
+                "remove reference_date (it defaults to the cutoff)"
+            )
+        return self
+
+
+def _next_spec(labels: FileLabels | WindowLabels | None) -> NextCategory | None:
+    """The next-category settings of window labels, if they ask for a multi-class label."""
+    return labels.next_category if isinstance(labels, WindowLabels) else None
+
+
+def _moment(value: dt.date | dt.datetime) -> dt.datetime:
+    """A date as its midnight, so that dates and datetimes compare (without importing pandas)."""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+    return moment.replace(tzinfo=None)
 
 
 def _timestamp(value: Any) -> np.datetime64:
@@ -184,7 +257,8 @@ def _file_labels(cfg: EventsConfig, ids: np.ndarray, report: dict[str, Any], not
     return y
 
 
-def _window_labels(events: pd.DataFrame, cfg: EventsConfig, ids: np.ndarray) -> np.ndarray:
+def _window_events(events: pd.DataFrame, cfg: EventsConfig) -> pd.DataFrame:
+    """The events of the label window that match ``where`` (all of them without it)."""
     spec = cfg.labels
     assert isinstance(spec, WindowLabels)
     start = pd.Timestamp(spec.cutoff)
@@ -199,7 +273,90 @@ def _window_labels(events: pd.DataFrame, cfg: EventsConfig, ids: np.ndarray) -> 
                 f"data.labels.where: cannot evaluate {spec.where!r}: {exc}; "
                 f"columns: {', '.join(events.columns)}"
             ) from None
-    return np.isin(ids, pd.unique(window[cfg.id])).astype(np.float64)
+    return window
+
+
+def _window_labels(events: pd.DataFrame, cfg: EventsConfig, ids: np.ndarray) -> np.ndarray:
+    return np.isin(ids, pd.unique(_window_events(events, cfg)[cfg.id])).astype(np.float64)
+
+
+def level_text(values: pd.Series) -> pd.Series:
+    """Category values as the text of their level (missing: its own level), as one-hot blocks name them."""
+    return values.astype(object).where(values.notna(), MISSING_LEVEL).astype(str)
+
+
+def _learn_next_category(events: pd.DataFrame, cfg: EventsConfig) -> dict[str, Any]:
+    """The classes of a next-category label, counted on the events before the cutoff only."""
+    spec = _next_spec(cfg.labels)
+    assert spec is not None and isinstance(cfg.labels, WindowLabels)
+    require_columns(events, [spec.column], where="data.labels.next_category.column", path=cfg.path)
+    before = (events[cfg.time] < pd.Timestamp(cfg.labels.cutoff)).to_numpy()  # no peeking at the window
+    ranked = top_levels(level_text(events.loc[before, spec.column]), spec.top_k)
+    classes = sorted(ranked) + ([OTHER_CLASS] if spec.other == "keep" else [])
+    if len(classes) < 3:
+        raise DataError(
+            f"data.labels.next_category.column: column '{spec.column}' of {Path(cfg.path).name} has only "
+            f"{len(ranked)} value(s) before the cutoff, which makes {len(classes)} classes; a multi-class "
+            "label needs at least 3 (other: keep adds one)"
+        )
+    return {"column": spec.column, "ranked": ranked, "other": spec.other, "classes": classes}
+
+
+def _next_category_labels(
+    events: pd.DataFrame,
+    cfg: EventsConfig,
+    ids: np.ndarray,
+    schema: dict[str, Any],
+    report: dict[str, Any],
+    notes: list[str],
+) -> np.ndarray:
+    """Class index of each customer's next basket (NaN: no basket in the window, or dropped as other).
+
+    A basket is a customer's events on one calendar day; the next basket is the first day with events
+    in ``[cutoff, cutoff + horizon_days)`` (matching ``where``). Its class is the top-K category with the
+    most events in it, ties broken by the frequency before the cutoff (``schema["next_category"]
+    ["ranked"]`` order). The classes and that order are the run's (``schema``), never re-learned."""
+    spec, info, classes = cfg.labels, schema["next_category"], schema["classes"]
+    assert isinstance(spec, WindowLabels)
+    require_columns(events, [info["column"]], where="data.labels.next_category.column", path=cfg.path)
+    start = pd.Timestamp(spec.cutoff)
+    events = _window_events(events, cfg)
+    window = pd.DataFrame(
+        {
+            "id": events[cfg.id].to_numpy(),
+            "day": events[cfg.time].dt.normalize().to_numpy(),
+            "category": level_text(events[info["column"]]).to_numpy(),
+        }
+    )
+    basket = window[window["day"].to_numpy() == window.groupby("id")["day"].transform("min").to_numpy()]
+    ranked = info["ranked"]
+    rank = basket["category"].map(pd.Series(np.arange(len(ranked)), index=ranked))
+    top = basket.assign(rank=rank)[rank.notna().to_numpy()]
+    counts = top.groupby(["id", "rank"], sort=False).size().rename("rows").reset_index()
+    # Most events in the basket first, then the globally more frequent category: the first row wins.
+    chosen = counts.sort_values(["rows", "rank"], ascending=[False, True], kind="stable")
+    chosen = chosen.drop_duplicates("id")
+    class_of_rank = np.array([classes.index(level) for level in ranked], dtype=np.float64)
+    label = pd.Series(class_of_rank[chosen["rank"].to_numpy(dtype=np.int64)], index=chosen["id"].to_numpy())
+    y = label.reindex(pd.Index(ids)).to_numpy(dtype=np.float64, copy=True)
+    has_basket = np.isin(ids, pd.unique(basket["id"]))
+    other = has_basket & np.isnan(y)
+    if info["other"] == "keep":
+        y[other] = classes.index(OTHER_CLASS)
+    report["customers_without_next_basket"] = int((~has_basket).sum())
+    report["customers_next_basket_other"] = int(other.sum())
+    end = (start + pd.Timedelta(days=spec.horizon_days)).date()
+    if (~has_basket).any():
+        notes.append(
+            f"{int((~has_basket).sum())} customer(s) without a basket in [{start.date()}, {end}) left out"
+        )
+    if other.any():
+        action = f"class {OTHER_CLASS}" if info["other"] == "keep" else "left out (next_category.other: drop)"
+        notes.append(
+            f"{int(other.sum())} customer(s) whose next basket has none of the top {len(ranked)} "
+            f"{info['column']} values: {action}"
+        )
+    return y
 
 
 def _reference(cfg: EventsConfig, events: pd.DataFrame, schema: dict | None) -> np.datetime64:
@@ -243,6 +400,11 @@ def build_events(
             "output": cfg.output,
             "impute": cfg.impute,
         }
+        if cfg.max_levels:
+            schema["max_levels"] = dict(cfg.max_levels)
+        if _next_spec(cfg.labels) is not None:
+            info = _learn_next_category(raw, cfg)
+            schema.update(classes=info.pop("classes"), next_category=info)
     else:
         require_columns(raw, [*schema["numeric"], *schema["categorical"]], where="data", path=cfg.path)
     events = _numeric(raw, schema["numeric"], schema["log1p"], cfg.path)
@@ -259,12 +421,18 @@ def build_events(
             f"data: no event of {cfg.path} lies before the reference date {reference} "
             "(data.reference_date or data.labels.cutoff)"
         )
+    lumped = schema.get("max_levels", {})
     if learning:
-        schema["categorical"] = {c: learn_levels(history[c]) for c in cfg.categorical}
+        schema["categorical"] = {
+            c: sorted(top_levels(level_text(history[c]), lumped[c])) + [OTHER_CLASS]
+            if c in lumped
+            else learn_levels(history[c])
+            for c in cfg.categorical
+        }
     levels = schema["categorical"]
-    encoded = history.assign(
-        **{c: history[c].astype(object).where(history[c].notna(), MISSING_LEVEL).astype(str) for c in levels}
-    )
+    encoded = history.assign(**{c: level_text(history[c]) for c in levels})
+    for c in lumped:  # values outside the N most frequent are one level, not unseen
+        encoded[c] = encoded[c].where(encoded[c].isin(levels[c]), OTHER_CLASS)
     unseen = {c: int((~encoded[c].isin(lv)).sum()) for c, lv in levels.items()}
     unseen = {c: n for c, n in unseen.items() if n}
     seq = build_sequences(
@@ -285,20 +453,40 @@ def build_events(
         notes.append(f"{no_history} customer(s) without events before {reference} left out")
 
     keep = np.ones(len(seq.ids), dtype=bool)
+    classes = schema.get("classes")
     if labelled:
-        if isinstance(cfg.labels, FileLabels):
+        if classes:
+            if _next_spec(cfg.labels) is None:
+                raise DataError(
+                    "data.labels: the run was trained on a next-category label; give labels with "
+                    "next_category to score labelled data"
+                )
+            y = _next_category_labels(raw, cfg, seq.ids, schema, report, notes)
+        elif _next_spec(cfg.labels) is not None:
+            raise DataError(
+                "data.labels.next_category: the run's target is binary; remove next_category to score "
+                "labelled data with it"
+            )
+        elif isinstance(cfg.labels, FileLabels):
             y = _file_labels(cfg, seq.ids, report, notes)
         else:
             y = _window_labels(raw, cfg, seq.ids)  # raw values: `where` reads amounts, not log1p
         keep = ~np.isnan(y)
         report["customers_without_label"] = int((~keep).sum())
-        if not keep.all():
+        if not keep.all() and not classes:
             notes.append(f"{int((~keep).sum())} customer(s) with events but no label left out")
         y = y[keep].astype(np.int64)
-        check_two_classes(
-            y, column="data.labels", path=cfg.labels.path if isinstance(cfg.labels, FileLabels) else cfg.path
-        )
-        report["positive_rate"] = round(float(y.mean()), 4)
+        if classes:
+            if len(np.unique(y)) < 2:
+                raise DataError(
+                    f"data.labels: {len(y)} customer(s) with a next basket, all in one class; a classifier "
+                    "needs at least two (check data.labels.cutoff and horizon_days)"
+                )
+            report.update(class_report(y, len(classes)))
+        else:
+            where = cfg.labels.path if isinstance(cfg.labels, FileLabels) else cfg.path
+            check_two_classes(y, column="data.labels", path=where)
+            report["positive_rate"] = round(float(y.mean()), 4)
     else:
         y = np.full(len(seq.ids), -1, dtype=np.int64)
 

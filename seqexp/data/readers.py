@@ -125,6 +125,54 @@ def as_label(values: pd.Series, positive: Any, *, column: str, path: str | Path)
     return np.where(present, hit.astype(np.float64), np.nan)
 
 
+OTHER_CLASS = "(other)"
+"""The class (or category level) that stands for every value outside the most frequent ones."""
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Values as the text a class or level name shows: integral floats lose their ``.0`` (a numeric
+    column with an empty cell is read as floats: 3.0 is class ``3``); missing values stay missing."""
+    present = values.dropna()
+    if pd.api.types.is_float_dtype(values) and len(present) and (present % 1 == 0).all():
+        values = values.astype("Int64")
+    return values.astype("string").str.strip()
+
+
+def class_names(values: pd.Series) -> list[str]:
+    """The distinct non-missing values as class names, in class-index order: numbers sorted by value,
+    anything else sorted as text."""
+    present = values.dropna()
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        ordered = pd.Series(np.sort(pd.unique(present)), dtype=values.dtype)
+        return as_text(ordered).tolist()
+    return sorted(pd.unique(as_text(present)).tolist())
+
+
+def as_class_index(values: pd.Series, classes: list[str], *, column: str, path: str | Path) -> np.ndarray:
+    """Target values -> index into ``classes`` (float, NaN where the target is missing); a value that is
+    not one of the classes is an error naming it and its data row."""
+    text = as_text(values)
+    codes = pd.Categorical(text, categories=classes).codes.astype(np.float64)
+    unknown = (codes < 0) & text.notna().to_numpy()
+    if unknown.any():
+        first = int(np.flatnonzero(unknown)[0])
+        shown_classes = ", ".join(classes[:10]) + (", ..." if len(classes) > 10 else "")
+        raise DataError(
+            f"{column}: value {shown(text.iloc[first])} of {Path(path).name} (data row "
+            f"{data_row(values, first)}; {int(unknown.sum())} row(s) in all) is not one of the "
+            f"{len(classes)} classes the run was trained on ({shown_classes}); remove those rows, or score "
+            "them with predict (no labels)"
+        )
+    return np.where(codes < 0, np.nan, codes)
+
+
+def top_levels(values: pd.Series, k: int) -> list[str]:
+    """The ``k`` most frequent values of a text column, most frequent first (ties: alphabetical)."""
+    counts = values.value_counts(dropna=True)
+    order = sorted(zip(counts.index.astype(str), counts.to_numpy(), strict=True), key=lambda t: (-t[1], t[0]))
+    return [level for level, _ in order[:k]]
+
+
 def check_two_classes(y: np.ndarray, *, column: str, path: str | Path | None = None) -> None:
     classes = np.unique(y)
     if len(classes) < 2:

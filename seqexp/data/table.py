@@ -4,6 +4,10 @@ Numeric columns are copied as they are, missing values left as NaN: the preproce
 imputes them with statistics of the training split alone. Categorical columns become one-hot
 blocks over the levels seen when the run was trained; a missing value is its own level, and a
 level never seen in training becomes all zeros (counted in the report), never a crash.
+
+The target is binary (``positive`` is 1, every other value 0) or, with more than two distinct
+values, multi-class: the classes are the sorted distinct values as text (``schema["classes"]``)
+and ``y`` is the class index (``data.target_type`` says which; ``auto`` counts the values).
 """
 
 from __future__ import annotations
@@ -12,14 +16,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from seqexp.config.section import ConfigPath, Section
 from seqexp.data.dataset import Dataset
 from seqexp.data.readers import (
+    as_class_index,
     as_label,
     categorical_codes,
     check_two_classes,
+    class_names,
     learn_levels,
     mostly_numbers,
     numeric_values,
@@ -63,7 +69,14 @@ class TableConfig(FileOptions):
     )
     id: str | None = Field(None, description="Customer id column (kept for predictions, not a feature).")
     target: str = Field("target", description="Target column.")
-    positive: Scalar = Field(1, description="Target value that counts as positive (e.g. yes, 1).")
+    target_type: Literal["auto", "binary", "multiclass"] = Field(
+        "auto",
+        description="auto: two distinct target values -> binary, more -> multi-class (classes: the sorted "
+        "values); binary: positive vs every other value; multiclass: one class per value.",
+    )
+    positive: Scalar | None = Field(
+        None, description="Binary targets: the value that counts as positive (e.g. yes); none: 1."
+    )
     numeric: list[str] = Field([], description="Numeric feature columns.")
     categorical: list[str] = Field([], description="Categorical feature columns (one-hot encoded).")
     others: Literal["auto", "ignore"] = Field(
@@ -75,6 +88,51 @@ class TableConfig(FileOptions):
     impute: Literal["mean", "median"] = Field(
         "mean", description="How missing numeric values are filled (statistic of the training split)."
     )
+
+    @field_validator("positive")
+    @classmethod
+    def _positive_is_binary(cls, value: Scalar | None, info: ValidationInfo) -> Scalar | None:
+        if value is not None and info.data.get("target_type") == "multiclass":
+            raise ValueError("applies to binary targets; remove it (data.target_type is multiclass)")
+        return value
+
+
+DEFAULT_POSITIVE = 1
+AUTO_MAX_CLASSES = 100
+"""``target_type: auto`` refuses more distinct target values than this: such a column is more likely
+an amount or an id than a label (``target_type: multiclass`` takes them all)."""
+
+
+def _target_kind(frame: pd.DataFrame, cfg: TableConfig) -> list[str] | None:
+    """The class names of a multi-class target, or None for a binary one (decided at training time)."""
+    column = frame[cfg.target]
+    where = f"data.target '{cfg.target}' of {Path(cfg.path).name}"
+    if cfg.target_type == "binary":
+        return None
+    classes = class_names(column)
+    listed = ", ".join(classes[:6]) + (", ..." if len(classes) > 6 else "")
+    if cfg.target_type == "multiclass":
+        if len(classes) <= 2:
+            raise DataError(
+                f"data.target_type: multiclass needs more than two target values, but {where} has "
+                f"{len(classes)} ({listed}); use target_type: binary (or auto) with data.positive"
+            )
+        return classes
+    if len(classes) <= 2:
+        return None
+    if cfg.positive is not None:
+        raise DataError(
+            f"data.positive: {where} has {len(classes)} values ({listed}), a multi-class target, and "
+            "positive applies to binary targets; remove data.positive, or set data.target_type: binary "
+            "to score positive vs the rest"
+        )
+    if len(classes) > AUTO_MAX_CLASSES:
+        raise DataError(
+            f"data.target: {where} has {len(classes)} distinct values (more than {AUTO_MAX_CLASSES}), "
+            "which looks like a number or an id rather than a label; check data.target, or set "
+            "data.target_type: multiclass to use every value as a class"
+        )
+    return classes
 
 
 def _detect(frame: pd.DataFrame, cfg: TableConfig, taken: set[str]) -> tuple[list[str], list[str]]:
@@ -140,15 +198,18 @@ def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labe
                 )
         if cfg.drop:
             notes.append(f"dropped columns: {cfg.drop}")
+        classes = _target_kind(frame, cfg) if labelled else None
         schema = {
             "source": "table",
             "id": cfg.id,
             "target": cfg.target,
-            "positive": cfg.positive,
+            "positive": cfg.positive if cfg.positive is not None or classes else DEFAULT_POSITIVE,
             "numeric": numeric,
             "categorical": {c: learn_levels(frame[c]) for c in categorical},
             "impute": cfg.impute,
         }
+        if classes:  # binary schemas stay as they were: no classes, no target_type
+            schema.update(target_type="multiclass", classes=classes)
     report: dict[str, Any] = {}
     if schema.get("id"):
         frame = _one_row_per_id(frame, schema["id"], cfg.path, report, notes)
@@ -159,15 +220,22 @@ def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labe
     report.update(rows=n_rows, features=len(names))
     if labelled:
         require_columns(frame, [schema["target"]], where="data.target", path=cfg.path)
-        y = as_label(frame[schema["target"]], schema["positive"], column=f"data.target '{schema['target']}'",
-                     path=cfg.path)  # fmt: skip
+        column = f"data.target '{schema['target']}'"
+        classes = schema.get("classes")
+        if classes:  # multi-class: the saved classes encode new data too
+            y = as_class_index(frame[schema["target"]], classes, column=column, path=cfg.path)
+        else:
+            y = as_label(frame[schema["target"]], schema["positive"], column=column, path=cfg.path)
         has_label = ~np.isnan(y)
         if not has_label.all():
             notes.append(f"{int((~has_label).sum())} row(s) without a target value left out")
         report["rows_without_target"] = int((~has_label).sum())
         X, ids, y = X[has_label], ids[has_label], y[has_label].astype(np.int64)
-        check_two_classes(y, column=f"data.target '{schema['target']}'", path=cfg.path)
-        report["positive_rate"] = round(float(y.mean()), 4)
+        if classes:
+            report.update(class_report(y, len(classes)))
+        else:
+            check_two_classes(y, column=column, path=cfg.path)
+            report["positive_rate"] = round(float(y.mean()), 4)
     else:
         y = np.full(n_rows, -1, dtype=np.int64)
     missing = {n: int(c) for n, c in zip(names, np.isnan(X).sum(axis=0), strict=True) if c}
@@ -177,6 +245,17 @@ def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labe
         notes.append(f"category levels not seen in training (encoded as all zeros): {unseen}")
     report.update(missing_values=missing, unseen_levels=unseen, notes=notes)
     return Dataset(X=X, y=y, ids=ids, feature_names=names, onehot_groups=groups, report=report, schema=schema)
+
+
+def class_report(y: np.ndarray, n_classes: int) -> dict[str, Any]:
+    """What the data report says about a multi-class target (as the synthetic next-shop source does)."""
+    counts = np.bincount(y, minlength=n_classes)
+    return {
+        "classes": n_classes,
+        "class_counts": counts.tolist(),
+        "most_frequent_class_share": round(float(counts.max() / max(counts.sum(), 1)), 4),
+        "rarest_class_rows": int(counts.min()),
+    }
 
 
 def _one_row_per_id(
