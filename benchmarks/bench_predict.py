@@ -36,7 +36,7 @@ def main() -> None:
 
     tf = tensorflow()
     from seqexp.commands.predict import RiskBands, write_scores
-    from seqexp.config.sections import ExperimentConfig
+    from seqexp.config.experiment import ExperimentConfig
     from seqexp.models.base import InputSpec
     from seqexp.models.keras_estimator import KerasEstimator
     from seqexp.models.recurrent import LSTMConfig, build_lstm

@@ -227,7 +227,9 @@ def compare(
     """Leaderboard of runs: table, CSV, figures, one HTML file; prints the report folder."""
     from seqexp.commands import compare as verb
 
-    verb.run(list(run_dirs or []), all_runs=all_runs, runs_dir=runs_dir, sort=sort, out_dir=out_dir, quiet=quiet)
+    verb.run(
+        list(run_dirs or []), all_runs=all_runs, runs_dir=runs_dir, sort=sort, out_dir=out_dir, quiet=quiet
+    )
 
 
 def main() -> None:

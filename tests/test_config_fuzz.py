@@ -19,8 +19,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.config.loading import load_config
-from seqexp.config.sections import ExperimentConfig
 from seqexp.config.yaml_io import to_yaml
 from seqexp.errors import ConfigError
 from tests.conftest import CONFIGS, run_cli

@@ -144,4 +144,6 @@ def test_every_writer_in_the_package_is_atomic() -> None:
             if in_atomic_block or (name, code) in APPEND_ONLY:
                 continue
             offenders.append(f"{name}:{i + 1}: {code}")
-    assert not offenders, "write through atomic.write_text or inside atomic.atomic_path:\n" + "\n".join(offenders)
+    assert not offenders, "write through atomic.write_text or inside atomic.atomic_path:\n" + "\n".join(
+        offenders
+    )

@@ -12,7 +12,8 @@ import pytest
 
 from seqexp import components  # noqa: F401
 from seqexp.balancing import balance
-from seqexp.config.sections import ExperimentConfig, TrainConfig
+from seqexp.config.experiment import ExperimentConfig
+from seqexp.config.sections import TrainConfig
 from seqexp.data.checks import check_labels
 from seqexp.data.next_shop import SyntheticNextShopConfig, build_synthetic_next_shop
 from seqexp.errors import DataError, UserError

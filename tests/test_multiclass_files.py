@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqexp.config import validate_config
+from seqexp.config.loading import validate_config
 from seqexp.data.events import build_events
 from seqexp.data.table import build_table
 from seqexp.errors import ConfigError, DataError
-from seqexp.experiment import train_experiment
+from seqexp.pipeline.train import train_experiment
 from tests.conftest import CONFIGS, SHARED_DATA
 
 
@@ -275,7 +275,7 @@ CUTOFF = pd.Timestamp("2001-02-01")
 def ta_feng() -> tuple[object, pd.DataFrame]:
     """The shipped config's data set, and the raw log read here with pandas alone."""
     assert TA_FENG.is_file(), f"the real data sets are expected in {SHARED_DATA}"
-    from seqexp.config import load_config
+    from seqexp.config.loading import load_config
 
     cfg = load_config(CONFIGS / "tafeng_next_subclass.yaml")
     data = build_events(cfg.data, seed=cfg.seed)

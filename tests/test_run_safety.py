@@ -157,7 +157,10 @@ def test_pickled_models_load_only_with_trust(tmp_path: Path, monkeypatch) -> Non
 
     monkeypatch.setattr(MODELS, "_entries", dict(MODELS._entries))  # registered for this test only
     MODELS.register(
-        PickledThingConfig, kind="pickled_thing", loader="tests.test_run_safety:PickledThing", pickled=True,
+        PickledThingConfig,
+        kind="pickled_thing",
+        loader="tests.test_run_safety:PickledThing",
+        pickled=True,
         tensorflow=False,
     )(lambda *args, **kwargs: None)
     with pytest.raises(UserError, match="stored as a pickle.*--trust-run"):

@@ -37,7 +37,9 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def run(run_dirs: list[Path], *, all_runs: bool, runs_dir: Path, sort: str, out_dir: Path, quiet: bool) -> None:
+def run(
+    run_dirs: list[Path], *, all_runs: bool, runs_dir: Path, sort: str, out_dir: Path, quiet: bool
+) -> None:
     from seqexp.reporting.console import out, result
 
     if bool(run_dirs) == all_runs:
@@ -135,7 +137,7 @@ def build_leaderboard(folders: list[Path], sort: str = "pr_auc") -> Leaderboard:
     def key(row: dict[str, Any]) -> tuple:
         value = row.get(sort)
         missing = row["status"] != "completed" or value is None
-        return (missing, sign * value if not missing else 0.0, row["run"])
+        return (missing, sign * float(value) if value is not None and not missing else 0.0, row["run"])
 
     return Leaderboard(sorted(rows, key=key), sort)
 

@@ -11,7 +11,7 @@ FAMILIES = {"data": "data", "sources": "data", "balancers": "balance", "models":
 def run(family: str) -> None:
     from rich.table import Table
 
-    from seqexp.config.sections import COMPONENT_SECTIONS
+    from seqexp.config.experiment import COMPONENT_SECTIONS
 
     if family != "all" and family not in FAMILIES:
         raise UserError(f"unknown family '{family}'; use models, balancers, data or all")

@@ -84,7 +84,11 @@ def load_member(path: Path) -> Member:
     except UserError as exc:
         raise UserError(f"{path}: {exc}") from None
     return Member(
-        path, run, metrics, *_read_scores(path / files.VAL_PREDICTIONS), *_read_scores(path / files.PREDICTIONS)
+        path,
+        run,
+        metrics,
+        *_read_scores(path / files.VAL_PREDICTIONS),
+        *_read_scores(path / files.PREDICTIONS),
     )
 
 
@@ -302,7 +306,6 @@ def _write_run(
 ) -> Path:
     import yaml
 
-
     first = members[0]
     member_paths = [str(m.path.resolve()) for m in members]
     config = {
@@ -333,7 +336,9 @@ def _write_run(
         )
         task.write_outputs(run_dir, metrics, first.test_ids, first.test_y, test_scores)
         decision = task.decision_of(metrics)
-        task.write_predictions(run_dir / files.VAL_PREDICTIONS, first.val_ids, first.val_y, val_scores, decision)
+        task.write_predictions(
+            run_dir / files.VAL_PREDICTIONS, first.val_ids, first.val_y, val_scores, decision
+        )
         atomic.write_text(run_dir / files.LOG, "".join(f"{note}\n" for note in combiner.notes))
         record.finish("completed", threshold=metrics["threshold"], notes=combiner.notes)
     return run_dir

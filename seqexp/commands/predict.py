@@ -25,7 +25,14 @@ PredictSummary = Scored  # what predict_run returns (the name older callers know
 
 
 def run(
-    run_dir: Path, source: Path, *, output: Path, bands: str | None, levels: str | None, trust: bool, quiet: bool
+    run_dir: Path,
+    source: Path,
+    *,
+    output: Path,
+    bands: str | None,
+    levels: str | None,
+    trust: bool,
+    quiet: bool,
 ) -> None:
     from seqexp.reporting.console import result, say_for
 
@@ -44,7 +51,9 @@ def _floats(text: str | None, option: str) -> list[float] | None:
     try:
         return [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise UserError(f"{option}: expected comma-separated numbers such as 0.3,0.7 (got {text!r})") from None
+        raise UserError(
+            f"{option}: expected comma-separated numbers such as 0.3,0.7 (got {text!r})"
+        ) from None
 
 
 def write_scores(

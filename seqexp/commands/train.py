@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.config.loading import load_config
 from seqexp.reporting.console import err, out, result, say_for, tracker
 from seqexp.runfolder.lifecycle import RunInterrupted
@@ -27,18 +28,20 @@ def run(
         raise SystemExit(130) from None
 
 
-def _train(cfg: Any, *, runs_dir: Path, quiet: bool, seeds: int | None, track: Any, group: bool) -> None:
+def _train(
+    cfg: ExperimentConfig, *, runs_dir: Path, quiet: bool, seeds: int | None, track: Any, group: bool
+) -> None:
     if group:
         from seqexp.pipeline.groups import train_planned_group
         from seqexp.reporting.tables import spread_table
 
-        group = train_planned_group(
+        trained_group = train_planned_group(
             cfg, seeds=seeds, runs_dir=runs_dir, say=say_for(quiet), progress=_progress(quiet, fresh=True),
             on_end=track,
         )  # fmt: skip
         if not quiet:
-            out.print(spread_table(group.summary))
-        result(group.run_dir)
+            out.print(spread_table(trained_group.summary))
+        result(trained_group.run_dir)
         return
     from seqexp.pipeline.train import train_experiment
     from seqexp.reporting.tables import metrics_table
@@ -74,4 +77,3 @@ def _signals_as_ctrl_c() -> None:
 
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-

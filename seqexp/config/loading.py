@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from seqexp.config.sections import ExperimentConfig
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.config.validation import validate_sections
 from seqexp.config.yaml_io import apply_overrides, read_yaml
 from seqexp.errors import ConfigError

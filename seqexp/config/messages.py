@@ -8,8 +8,8 @@ from typing import Any, Union, get_origin
 
 from pydantic import BaseModel
 
+from seqexp.config.experiment import COMPONENT_SECTIONS, ExperimentConfig
 from seqexp.config.section import show
-from seqexp.config.sections import COMPONENT_SECTIONS, ExperimentConfig
 
 
 def _walk(loc: tuple[Any, ...]) -> tuple[list[str], type[BaseModel] | None]:

@@ -53,6 +53,13 @@ ConfigPath = Annotated[str, AfterValidator(_resolve)]
 """A file path given in YAML: ``${ENV:-default}`` expanded, relative to the config file."""
 
 
+class Component(Section):
+    """What every component's config class has: the ``name`` its registry knows it by (a static type:
+    each component's own class declares ``name`` as a literal)."""
+
+    name: str
+
+
 def show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -1,34 +1,16 @@
-"""The experiment schema: one pydantic class per section, every field with a default and a line.
+"""The fixed sections of an experiment: split, train, evaluate. Component sections (data, balance,
+model) are validated by each component's own config class (seqexp/config/experiment.py).
 
-Each component section (``data``, ``balance``, ``model``) is a discriminated union over its
-registry, keyed by ``name``, so a component's own config class validates the rest of its section.
+This module imports no component, so a component may type its settings by these classes.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from seqexp import components  # noqa: F401  (fills the registries)
 from seqexp.config.section import Section, show
-from seqexp.registry import BALANCERS, DATA_SOURCES, MODELS, Registry
-from seqexp.tuning.config import TuneConfig
-
-
-def _component_union(registry: Registry) -> Any:
-    classes = tuple(entry.config_class for entry in registry)
-    if len(classes) == 1:
-        return classes[0]
-    return Annotated[Union[classes], Field(discriminator="name")]  # noqa: UP007
-
-
-DataConfig = _component_union(DATA_SOURCES)
-BalanceConfig = _component_union(BALANCERS)
-ModelConfig = _component_union(MODELS)
-
-# Sections that pick a component by ``name``, and where their config classes come from.
-COMPONENT_SECTIONS: dict[str, Registry] = {"data": DATA_SOURCES, "balance": BALANCERS, "model": MODELS}
 
 
 class SplitConfig(Section):
@@ -196,28 +178,3 @@ def check_risk_bands(bands: list[float], levels: list[str]) -> None:
             f"{len(bands)} risk_bands cut scores into {len(bands) + 1} levels, but risk_levels names "
             f"{len(levels)}"
         )
-
-
-class ExperimentConfig(Section):
-    """One declared experiment."""
-
-    name: str = Field("experiment", min_length=1, max_length=120, description="Run name (folder suffix).")
-    seed: int = Field(42, ge=0, le=2**32 - 1, description="Seeds data generation, splits and weights.")
-    repeats: int = Field(
-        1, ge=1, le=1000, description="Train seeds seed, seed+1... on one split; report mean +- std."
-    )
-    data: DataConfig = Field(
-        default_factory=lambda: DATA_SOURCES.get("synthetic_transactions").config_class()
-    )
-    split: SplitConfig = Field(default_factory=SplitConfig)
-    balance: BalanceConfig = Field(default_factory=lambda: BALANCERS.get("none").config_class())
-    model: ModelConfig = Field(default_factory=lambda: MODELS.get("lstm").config_class())
-    train: TrainConfig = Field(default_factory=TrainConfig)
-    evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
-    tracking: Literal["none", "mlflow"] = Field(
-        "none",
-        description="mlflow: also log params, metrics and the run folder to MLflow (the mlflow extra).",
-    )
-    tune: TuneConfig | None = Field(
-        None, description="Hyperparameter search for `seqexp tune` (docs/tune.md)."
-    )

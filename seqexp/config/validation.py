@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.config.messages import format_error
-from seqexp.config.sections import ExperimentConfig
 from seqexp.errors import ConfigError
 
 
@@ -24,12 +24,14 @@ def validate_sections(
     The tune space is not checked here (``seqexp.config.loading.validate_config`` does it), so that
     the search space can validate trial configs with this function."""
     try:
-        return ExperimentConfig.model_validate(raw, context={"config_dir": str(config_dir) if config_dir else None})
+        return ExperimentConfig.model_validate(
+            raw, context={"config_dir": str(config_dir) if config_dir else None}
+        )
     except ValidationError as exc:
         set_keys = {o.split("=", 1)[0].strip() for o in overrides or []}
         problems = []
         for err in exc.errors(include_url=False):
-            message = format_error(err)
+            message = format_error(dict(err))
             if message.split(":", 1)[0] in set_keys:
                 message += " (from --set)"
             if message not in problems:

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.config.section import show
-from seqexp.config.sections import ExperimentConfig
 from seqexp.errors import ConfigError
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from seqexp.config.experiment import Component
 from seqexp.data.dataset import Dataset
 
 FORMAT = 1  # bump when the builders change what they produce: old entries stop matching
@@ -34,14 +35,14 @@ def cache_dir() -> Path:
     return Path(os.environ.get(ENV_DIR, DEFAULT_DIR))
 
 
-def enabled(data_cfg: Any) -> bool:
+def enabled(data_cfg: Component) -> bool:
     """Only file sources that ask for it (``cache: true``, the default), unless the env var says 0."""
     if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
         return False
     return bool(getattr(data_cfg, "cache", False))
 
 
-def input_files(data_cfg: Any) -> list[Path]:
+def input_files(data_cfg: Component) -> list[Path]:
     """Every file the data section reads (``path`` fields, nested sections included)."""
     found: list[Path] = []
 
@@ -57,7 +58,7 @@ def input_files(data_cfg: Any) -> list[Path]:
     return found
 
 
-def cache_key(data_cfg: Any) -> str | None:
+def cache_key(data_cfg: Component) -> str | None:
     """Hash of the input files' identity and the data config; None when an input file is missing."""
     from seqexp import __version__
 
@@ -77,7 +78,7 @@ def cache_key(data_cfg: Any) -> str | None:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def cached_build(data_cfg: Any, build: Callable[[], Dataset], folder: Path | None = None) -> Dataset:
+def cached_build(data_cfg: Component, build: Callable[[], Dataset], folder: Path | None = None) -> Dataset:
     """``build()``'s Dataset, read from the cache when an entry matches, else built and stored."""
     key = cache_key(data_cfg) if enabled(data_cfg) else None
     if key is None:
@@ -113,7 +114,7 @@ def store(folder: Path, key: str, data: Dataset) -> bool:
             return False
         ids = ids.astype(str)
     folder.mkdir(parents=True, exist_ok=True)
-    arrays = {"X": data.X, "y": data.y, "ids": ids}
+    arrays: dict[str, Any] = {"X": data.X, "y": data.y, "ids": ids}
     if data.mask is not None:
         arrays["mask"] = data.mask
     with atomic_path(folder / f"{key}.npz") as tmp, tmp.open("wb") as handle:

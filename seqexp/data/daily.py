@@ -11,7 +11,7 @@ healthy customers have a temporary dip, so a model must read how the trend devel
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import Field
@@ -22,7 +22,10 @@ from seqexp.data.synthetic import GENERATORS
 from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
 
-pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 FEATURES = [
     "salary_credit",

@@ -12,170 +12,40 @@ in ``Dataset.report``, never dropped silently.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import Field, model_validator
 
-from seqexp.config.section import ConfigPath, Section
 from seqexp.data.dataset import Dataset
+from seqexp.data.event_labels import (
+    file_labels,
+    learn_next_category,
+    level_text,
+    next_category_labels,
+    window_labels,
+)
+from seqexp.data.events_config import EventsConfig, FileLabels, WindowLabels, next_spec
 from seqexp.data.readers import (
-    MISSING_LEVEL,
     OTHER_CLASS,
-    as_label,
     check_two_classes,
     learn_levels,
     numeric_values,
     parse_times,
     read_frame,
     require_columns,
-    shown,
     top_levels,
 )
-from seqexp.data.sequences import DERIVED, build_sequences
-from seqexp.data.table import FileOptions, Scalar, class_report
+from seqexp.data.sequences import build_sequences
+from seqexp.data.table import class_report
 from seqexp.errors import DataError
 from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
 
-pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
-
-Derived = Literal["days_since_previous", "days_before_reference", "day_of_week"]
-assert set(Derived.__args__) == set(DERIVED)  # type: ignore[attr-defined]
-
-
-class FileLabels(FileOptions):
-    """One label per customer from a separate CSV or Parquet file."""
-
-    path: ConfigPath = Field(description="The label file.")
-    id: str | None = Field(None, description="Customer id column in the label file (default: the log's).")
-    column: str = Field("label", description="Label column.")
-    positive: Scalar = Field(1, description="Label value that counts as positive.")
-
-
-class NextCategory(Section):
-    """A multi-class label from the log: the category of the customer's next basket (their events on
-    the first day in the label window) among the ``top_k`` categories with the most events before the
-    cutoff. A basket with several of them: the one with the most events in it, ties to the one with
-    more events before the cutoff. Customers without a basket in the window are left out."""
-
-    column: str = Field(description="Event column whose value is the class (e.g. PRODUCT_SUBCLASS).")
-    top_k: int = Field(
-        10, ge=2, le=1000, description="Classes: the K categories with the most events before the cutoff."
-    )
-    other: Literal["keep", "drop"] = Field(
-        "keep",
-        description="A next basket with none of the K categories: keep: class '(other)'; drop: leave the "
-        "customer out (counted).",
-    )
-
-    @model_validator(mode="after")
-    def _three_classes(self) -> NextCategory:
-        if self.top_k + (self.other == "keep") < 3:
-            raise ValueError(
-                "top_k: 2 with other: drop leaves two classes; use top_k >= 3 or other: keep (a yes/no "
-                "label: leave next_category out)"
-            )
-        return self
-
-
-class WindowLabels(Section):
-    """Labels from the log itself: did the customer do X within the horizon after the cutoff? With
-    ``next_category``: which category does the customer's next basket in that window hold?"""
-
-    cutoff: dt.date | dt.datetime = Field(
-        description="Events before it build the sequence; the label looks at events from it on."
-    )
-    horizon_days: float = Field(gt=0, description="Length of the label window after the cutoff, in days.")
-    where: str | None = Field(
-        None,
-        description="pandas query on event columns selecting the events that count as positive "
-        "(e.g. \"type == 'deposit' and amount > 100\"); none: any event. With next_category: the "
-        "events that form baskets.",
-    )
-    next_category: NextCategory | None = Field(
-        None,
-        description="{column, top_k, other}: a multi-class label, the next basket's category among the "
-        "top_k; none: the yes/no label.",
-    )
-
-
-class EventsConfig(FileOptions):
-    """An event log (CSV or Parquet, one row per event): the last N events per customer."""
-
-    name: Literal["events"] = "events"
-    path: ConfigPath = Field("events.csv", description="The event log (.csv... or .parquet).")
-    cache: bool = Field(
-        True, description="Reuse the arrays built before (data/cache/) while file and section are unchanged."
-    )
-    id: str = Field("customer_id", description="Customer id column.")
-    time: str = Field("timestamp", description="Timestamp column.")
-    time_format: str | None = Field(
-        None, description="strftime format of the timestamps, e.g. '%d-%b-%y'; none: detected."
-    )
-    numeric: list[str] = Field([], description="Numeric event columns (e.g. amount).")
-    categorical: list[str] = Field([], description="Categorical event columns (one-hot per step).")
-    max_levels: dict[str, int] = Field(
-        {},
-        description="Categorical columns with many values (e.g. {PRODUCT_SUBCLASS: 10}): one-hot only the N "
-        "most frequent before the reference date, every other value becomes the level '(other)'.",
-    )
-    log1p: list[str] = Field([], description="Numeric columns replaced by log(1 + x) (skewed amounts).")
-    sequence_length: int = Field(20, ge=1, le=10_000, description="Last N events kept per customer.")
-    derived: list[Derived] = Field(
-        [], description="Per-step features: days_since_previous, days_before_reference, day_of_week."
-    )
-    log_days: bool = Field(True, description="Use log(1 + days) for the derived day counts.")
-    reference_date: dt.date | dt.datetime | None = Field(
-        None,
-        description="'Now' for day counts; events from it on are left out. Default: the cutoff with "
-        "window labels, else the day after the log's last event.",
-    )
-    output: Literal["sequence", "aggregates", "sequence_and_aggregates"] = Field(
-        "sequence",
-        description="sequence: (N steps x features); aggregates: one row per customer (count, recency, "
-        "tenure, total and mean of each numeric column); sequence_and_aggregates: the aggregates "
-        "repeated on every real step.",
-    )
-    duplicates: Literal["drop", "keep"] = Field("drop", description="Exact duplicate rows (always counted).")
-    impute: Literal["mean", "median"] = Field(
-        "mean", description="How missing numeric values are filled (statistic of the training split)."
-    )
-    labels: FileLabels | WindowLabels | None = Field(
-        None,
-        description="{path, id, column, positive} or {cutoff, horizon_days, where, next_category}.",
-    )
-
-    @model_validator(mode="after")
-    def _consistent(self) -> EventsConfig:
-        stray = [c for c in self.max_levels if c not in self.categorical]
-        if stray:
-            raise ValueError(f"max_levels: column '{stray[0]}' is not listed under categorical; add it there")
-        small = [c for c, n in self.max_levels.items() if n < 1]
-        if small:
-            raise ValueError(f"max_levels: {small[0]} needs at least 1 level")
-        labels, reference = self.labels, self.reference_date
-        # A reference date after the cutoff would put the label window's events into the features.
-        late = _next_spec(labels) is not None and reference is not None
-        if late and _moment(reference) > _moment(labels.cutoff):
-            raise ValueError(
-                "reference_date: after labels.cutoff, so the sequences would see the next basket; "
-                "remove reference_date (it defaults to the cutoff)"
-            )
-        return self
-
-
-def _next_spec(labels: FileLabels | WindowLabels | None) -> NextCategory | None:
-    """The next-category settings of window labels, if they ask for a multi-class label."""
-    return labels.next_category if isinstance(labels, WindowLabels) else None
-
-
-def _moment(value: dt.date | dt.datetime) -> dt.datetime:
-    """A date as its midnight, so that dates and datetimes compare (without importing pandas)."""
-    moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
-    return moment.replace(tzinfo=None)
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 
 def _timestamp(value: Any) -> np.datetime64:
@@ -221,144 +91,6 @@ def _numeric(events: pd.DataFrame, columns: list[str], log1p: list[str], path: s
     return events.assign(**out)
 
 
-def _same_id_type(left: pd.Series, right: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Ids read from two files may differ in dtype (7 vs '7'): compare them as text then."""
-    if pd.api.types.is_numeric_dtype(left) == pd.api.types.is_numeric_dtype(right):
-        return left, right
-    return left.astype(str), right.astype(str)
-
-
-def _file_labels(cfg: EventsConfig, ids: np.ndarray, report: dict[str, Any], notes: list[str]) -> np.ndarray:
-    spec = cfg.labels
-    assert isinstance(spec, FileLabels)
-    id_col = spec.id or cfg.id
-    table = read_frame(spec.path, what="data.labels.path", sep=spec.sep, header=spec.header,
-                       column_names=spec.column_names)  # fmt: skip
-    require_columns(table, [id_col, spec.column], where="data.labels", path=spec.path)
-    if table[id_col].duplicated().any():
-        sample = table.loc[table[id_col].duplicated(), id_col].iloc[0]
-        raise DataError(f"data.labels: id {shown(sample)} has more than one label in {spec.path}")
-    label_ids, log_ids = _same_id_type(table[id_col], pd.Series(ids))
-    values = as_label(table[spec.column], spec.positive, column=f"data.labels.column '{spec.column}'",
-                      path=spec.path)  # fmt: skip
-    y = pd.Series(values, index=label_ids.to_numpy()).reindex(log_ids.to_numpy()).to_numpy()
-    matched = int(pd.Series(label_ids).isin(log_ids).sum())
-    if matched == 0:
-        raise DataError(
-            f"data.labels: none of the {len(table)} ids in {spec.path} (e.g. {shown(label_ids.iloc[0])}) "
-            f"is a customer of the event log (e.g. {shown(log_ids.iloc[0])}); check data.labels.id and "
-            "data.id"
-        )
-    report["labels_without_events"] = len(table) - matched
-    if report["labels_without_events"]:
-        notes.append(
-            f"{report['labels_without_events']} labelled customer(s) have no events and are left out"
-        )
-    return y
-
-
-def _window_events(events: pd.DataFrame, cfg: EventsConfig) -> pd.DataFrame:
-    """The events of the label window that match ``where`` (all of them without it)."""
-    spec = cfg.labels
-    assert isinstance(spec, WindowLabels)
-    start = pd.Timestamp(spec.cutoff)
-    end = start + pd.Timedelta(days=spec.horizon_days)
-    times = events[cfg.time]
-    window = events[(times >= start) & (times < end)]  # cutoff included, cutoff + horizon excluded
-    if spec.where:
-        try:
-            window = window.query(spec.where)
-        except Exception as exc:  # pandas raises many types for a bad expression
-            raise DataError(
-                f"data.labels.where: cannot evaluate {spec.where!r}: {exc}; "
-                f"columns: {', '.join(events.columns)}"
-            ) from None
-    return window
-
-
-def _window_labels(events: pd.DataFrame, cfg: EventsConfig, ids: np.ndarray) -> np.ndarray:
-    return np.isin(ids, pd.unique(_window_events(events, cfg)[cfg.id])).astype(np.float64)
-
-
-def level_text(values: pd.Series) -> pd.Series:
-    """Category values as the text of their level (missing: its own level), as one-hot blocks name them."""
-    return values.astype(object).where(values.notna(), MISSING_LEVEL).astype(str)
-
-
-def _learn_next_category(events: pd.DataFrame, cfg: EventsConfig) -> dict[str, Any]:
-    """The classes of a next-category label, counted on the events before the cutoff only."""
-    spec = _next_spec(cfg.labels)
-    assert spec is not None and isinstance(cfg.labels, WindowLabels)
-    require_columns(events, [spec.column], where="data.labels.next_category.column", path=cfg.path)
-    before = (events[cfg.time] < pd.Timestamp(cfg.labels.cutoff)).to_numpy()  # no peeking at the window
-    ranked = top_levels(level_text(events.loc[before, spec.column]), spec.top_k)
-    classes = sorted(ranked) + ([OTHER_CLASS] if spec.other == "keep" else [])
-    if len(classes) < 3:
-        raise DataError(
-            f"data.labels.next_category.column: column '{spec.column}' of {Path(cfg.path).name} has only "
-            f"{len(ranked)} value(s) before the cutoff, which makes {len(classes)} classes; a multi-class "
-            "label needs at least 3 (other: keep adds one)"
-        )
-    return {"column": spec.column, "ranked": ranked, "other": spec.other, "classes": classes}
-
-
-def _next_category_labels(
-    events: pd.DataFrame,
-    cfg: EventsConfig,
-    ids: np.ndarray,
-    schema: dict[str, Any],
-    report: dict[str, Any],
-    notes: list[str],
-) -> np.ndarray:
-    """Class index of each customer's next basket (NaN: no basket in the window, or dropped as other).
-
-    A basket is a customer's events on one calendar day; the next basket is the first day with events
-    in ``[cutoff, cutoff + horizon_days)`` (matching ``where``). Its class is the top-K category with the
-    most events in it, ties broken by the frequency before the cutoff (``schema["next_category"]
-    ["ranked"]`` order). The classes and that order are the run's (``schema``), never re-learned."""
-    spec, info, classes = cfg.labels, schema["next_category"], schema["classes"]
-    assert isinstance(spec, WindowLabels)
-    require_columns(events, [info["column"]], where="data.labels.next_category.column", path=cfg.path)
-    start = pd.Timestamp(spec.cutoff)
-    events = _window_events(events, cfg)
-    window = pd.DataFrame(
-        {
-            "id": events[cfg.id].to_numpy(),
-            "day": events[cfg.time].dt.normalize().to_numpy(),
-            "category": level_text(events[info["column"]]).to_numpy(),
-        }
-    )
-    basket = window[window["day"].to_numpy() == window.groupby("id")["day"].transform("min").to_numpy()]
-    ranked = info["ranked"]
-    rank = basket["category"].map(pd.Series(np.arange(len(ranked)), index=ranked))
-    top = basket.assign(rank=rank)[rank.notna().to_numpy()]
-    counts = top.groupby(["id", "rank"], sort=False).size().rename("rows").reset_index()
-    # Most events in the basket first, then the globally more frequent category: the first row wins.
-    chosen = counts.sort_values(["rows", "rank"], ascending=[False, True], kind="stable")
-    chosen = chosen.drop_duplicates("id")
-    class_of_rank = np.array([classes.index(level) for level in ranked], dtype=np.float64)
-    label = pd.Series(class_of_rank[chosen["rank"].to_numpy(dtype=np.int64)], index=chosen["id"].to_numpy())
-    y = label.reindex(pd.Index(ids)).to_numpy(dtype=np.float64, copy=True)
-    has_basket = np.isin(ids, pd.unique(basket["id"]))
-    other = has_basket & np.isnan(y)
-    if info["other"] == "keep":
-        y[other] = classes.index(OTHER_CLASS)
-    report["customers_without_next_basket"] = int((~has_basket).sum())
-    report["customers_next_basket_other"] = int(other.sum())
-    end = (start + pd.Timedelta(days=spec.horizon_days)).date()
-    if (~has_basket).any():
-        notes.append(
-            f"{int((~has_basket).sum())} customer(s) without a basket in [{start.date()}, {end}) left out"
-        )
-    if other.any():
-        action = f"class {OTHER_CLASS}" if info["other"] == "keep" else "left out (next_category.other: drop)"
-        notes.append(
-            f"{int(other.sum())} customer(s) whose next basket has none of the top {len(ranked)} "
-            f"{info['column']} values: {action}"
-        )
-    return y
-
-
 def _reference(cfg: EventsConfig, events: pd.DataFrame, schema: dict | None) -> np.datetime64:
     if schema is not None:
         return np.datetime64(schema["reference_date"], "s")
@@ -402,8 +134,8 @@ def build_events(
         }
         if cfg.max_levels:
             schema["max_levels"] = dict(cfg.max_levels)
-        if _next_spec(cfg.labels) is not None:
-            info = _learn_next_category(raw, cfg)
+        if next_spec(cfg.labels) is not None:
+            info = learn_next_category(raw, cfg)
             schema.update(classes=info.pop("classes"), next_category=info)
     else:
         require_columns(raw, [*schema["numeric"], *schema["categorical"]], where="data", path=cfg.path)
@@ -456,21 +188,21 @@ def build_events(
     classes = schema.get("classes")
     if labelled:
         if classes:
-            if _next_spec(cfg.labels) is None:
+            if next_spec(cfg.labels) is None:
                 raise DataError(
                     "data.labels: the run was trained on a next-category label; give labels with "
                     "next_category to score labelled data"
                 )
-            y = _next_category_labels(raw, cfg, seq.ids, schema, report, notes)
-        elif _next_spec(cfg.labels) is not None:
+            y = next_category_labels(raw, cfg, seq.ids, schema, report, notes)
+        elif next_spec(cfg.labels) is not None:
             raise DataError(
                 "data.labels.next_category: the run's target is binary; remove next_category to score "
                 "labelled data with it"
             )
         elif isinstance(cfg.labels, FileLabels):
-            y = _file_labels(cfg, seq.ids, report, notes)
+            y = file_labels(cfg, seq.ids, report, notes)
         else:
-            y = _window_labels(raw, cfg, seq.ids)  # raw values: `where` reads amounts, not log1p
+            y = window_labels(raw, cfg, seq.ids)  # raw values: `where` reads amounts, not log1p
         keep = ~np.isnan(y)
         report["customers_without_label"] = int((~keep).sum())
         if not keep.all() and not classes:

@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.errors import UserError
 from seqexp.runfolder import files
 
 
-def write_generated(cfg: Any, folder: Path) -> Path:
+def write_generated(cfg: ExperimentConfig, folder: Path) -> Path:
     """Write ``events.parquet``, ``labels.parquet`` and ``card.json`` into ``folder``."""
     from seqexp.data.synthetic import GENERATORS
     from seqexp.runfolder.atomic import atomic_path, write_text
@@ -29,7 +30,7 @@ def write_generated(cfg: Any, folder: Path) -> Path:
     card: dict[str, Any] = {
         "source": cfg.data.name,
         "settings": cfg.data.model_dump(mode="json"),
-        "seed": cfg.data.seed if getattr(cfg.data, "seed", None) is not None else cfg.seed,
+        "seed": getattr(cfg.data, "seed", None) if getattr(cfg.data, "seed", None) is not None else cfg.seed,
         "files": {"events": files.EVENTS_PARQUET, "labels": files.LABELS_PARQUET},
         "events": len(events),
         "customers": len(labels),

@@ -11,7 +11,7 @@ reads the last shops and the customer's habits can do much better.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -22,7 +22,10 @@ from seqexp.data.sequences import build_sequences, days_since_previous
 from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
 
-pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 REFERENCE_DATE = np.datetime64("2025-01-01T00:00:00")
 

@@ -8,14 +8,17 @@ turned into 0/1 with a check that both classes occur.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from seqexp.errors import DataError
 from seqexp.lazy import lazy_module
 
-pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 MISSING_LEVEL = "(missing)"
 """The level a missing categorical value becomes: missing is information, not an error."""

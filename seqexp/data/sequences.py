@@ -9,12 +9,16 @@ and per-customer aggregates come from the same sorted arrays, without a second s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from seqexp.lazy import lazy_module
 
-pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,8 @@ def build_sequences(
     times = times_all[order] if (derived or aggregates) else None
     del times_all
 
-    ref = None if reference is None else int(np.datetime64(reference, "s").astype(np.int64))
+    # Seconds since the epoch (the reference is a datetime64 of any unit).
+    ref = None if reference is None else int(reference.astype("datetime64[s]").astype(np.int64))
     day_columns = [d for d in derived if d != "day_of_week"]
     prefix = "log1p_" if log_days else ""
 
@@ -101,16 +106,19 @@ def build_sequences(
         flat[slot, : len(numeric)] = columns[kept]
         del columns
     for j, name in enumerate(day_columns, start=len(numeric)):
+        assert times is not None  # read above whenever derived columns are asked for
         if name == "days_since_previous":
             days = np.diff(times, prepend=times[:1]) / DAY
             days[starts] = 0.0  # a customer's first event has no previous one
         else:
+            assert ref is not None, "days_before_reference needs a reference date"
             days = (ref - times) / DAY
         days = days[keep]
         flat[slot, j] = np.log1p(np.maximum(days, 0.0)) if log_days else days
     offset = len(names)
     for column, levels in categorical.items():
         if column == "day_of_week" and column not in events:
+            assert times is not None
             level_codes = ((times[keep] // 86400 + 3) % 7).astype(np.int64)  # 1970-01-01 was a Thursday
         elif isinstance(events[column].dtype, pd.CategoricalDtype):  # codes, no per-row strings
             values = events[column]
@@ -126,8 +134,10 @@ def build_sequences(
         offset += len(levels)
     mask = np.zeros((len(uniques), length), dtype=bool)
     mask.reshape(-1)[slot] = True
-    agg, agg_names = (None, [])
+    agg: np.ndarray | None = None
+    agg_names: list[str] = []
     if aggregates:
+        assert times is not None and ref is not None  # both checked on entry when aggregates are asked
         agg, agg_names = _aggregates(events, numeric, order, codes, counts, starts, times, ref)
     return Sequences(X, mask, np.asarray(uniques), names, groups, counts, agg, agg_names)
 

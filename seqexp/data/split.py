@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from seqexp.config.sections import SplitConfig
 from seqexp.errors import DataError
 
 
@@ -70,7 +70,7 @@ def stratified_split(y: np.ndarray, train: float, val: float, test: float, seed:
     return Split(np.sort(train_idx), np.sort(val_idx), np.sort(test_idx))
 
 
-def fold_split(y: np.ndarray, split: Any, seed: int) -> Split:
+def fold_split(y: np.ndarray, split: SplitConfig, seed: int) -> Split:
     """Rows of fold ``split.fold`` (a ``SplitConfig`` with ``method: kfold``): the shared held-out test,
     that fold as validation, the other folds train."""
     from sklearn.model_selection import KFold, StratifiedKFold, train_test_split

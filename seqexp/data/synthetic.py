@@ -8,7 +8,8 @@ count of deposits alone separates the classes only partly: a model must read the
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -19,7 +20,10 @@ from seqexp.data.sequences import build_sequences, days_since_previous
 from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
 
-pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 TYPES = ["card_purchase", "bill_payment", "atm_withdrawal", "salary", "deposit", "transfer"]
 TYPE_PROBS = np.array([0.45, 0.15, 0.12, 0.08, 0.08, 0.12])
@@ -155,5 +159,8 @@ def build_synthetic_transactions(
     return sequences_from_transactions(events, labels if labelled else None, cfg.sequence_length)
 
 
-GENERATORS = {"synthetic_transactions": generate_transactions}
+# Synthetic source name -> (its config, seed) -> (events, labels) frames, for ``seqexp generate``.
+GENERATORS: dict[str, Callable[[Any, int], tuple[Any, Any]]] = {
+    "synthetic_transactions": generate_transactions
+}
 """Synthetic sources whose raw files ``seqexp generate`` can write."""

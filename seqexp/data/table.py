@@ -13,7 +13,7 @@ and ``y`` is the class index (``data.target_type`` says which; ``auto`` counts t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -38,7 +38,10 @@ from seqexp.errors import DataError
 from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
 
-pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 Scalar = str | int | float | bool
 
@@ -136,7 +139,8 @@ def _target_kind(frame: pd.DataFrame, cfg: TableConfig) -> list[str] | None:
 
 
 def _detect(frame: pd.DataFrame, cfg: TableConfig, taken: set[str]) -> tuple[list[str], list[str]]:
-    numeric, categorical = [], []
+    numeric: list[str] = []
+    categorical: list[str] = []
     for column in frame.columns:
         if column in taken:
             continue

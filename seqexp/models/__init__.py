@@ -11,17 +11,19 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+from seqexp.config.section import Component
+from seqexp.config.sections import TrainConfig
 from seqexp.errors import UserError
 from seqexp.models.base import Estimator, InputSpec
 from seqexp.registry import MODELS, Entry
 
 
-def build_estimator(model_cfg: Any, train_cfg: Any, spec: InputSpec, *, seed: int) -> Estimator:
+def build_estimator(model_cfg: Component, train_cfg: TrainConfig, spec: InputSpec, *, seed: int) -> Estimator:
     """Build the configured model, seeded, behind the common ``Estimator`` face."""
     return MODELS.get(model_cfg.name).builder(model_cfg, train_cfg, spec, seed=seed)
 
 
-def build_keras_model(model_cfg: Any, train_cfg: Any, spec: InputSpec) -> Any:
+def build_keras_model(model_cfg: Component, train_cfg: TrainConfig, spec: InputSpec) -> Any:
     """The registered Keras architecture, compiled with the training settings (the tuner's path)."""
     from seqexp.models.keras_family import compiled
 
@@ -49,7 +51,8 @@ def load_estimator(kind: str, folder: Path, *, trust: bool = False) -> Estimator
     if entry is None:
         known = sorted({e.extras["kind"] for e in MODELS})
         raise UserError(
-            f"{folder}: run.json names a model kind '{kind}' this version cannot load (known: {', '.join(known)})"
+            f"{folder}: run.json names a model kind '{kind}' this version cannot load "
+            f"(known: {', '.join(known)})"
         )
     if entry.extras["pickled"] and not trust:
         raise UserError(

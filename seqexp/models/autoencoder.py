@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import Field
 
 from seqexp.config.section import Section
+from seqexp.config.sections import TrainConfig
 from seqexp.models.base import Estimator, FitData, InputSpec
 from seqexp.models.blocks import require_sequences
 from seqexp.registry import MODELS
@@ -77,7 +78,9 @@ class AutoencoderEstimator(Estimator):
         mask = step_mask(X, self.masked)
         return (per_step * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
 
-    def fit(self, train: FitData, val: FitData, *, train_cfg: Any, callbacks: list[Any]) -> list[dict]:
+    def fit(
+        self, train: FitData, val: FitData, *, train_cfg: TrainConfig, callbacks: list[Any]
+    ) -> list[dict]:
         from seqexp.errors import DataError
         from seqexp.models.keras_estimator import make_optimizer
 
@@ -116,7 +119,8 @@ class AutoencoderEstimator(Estimator):
 
         path = save_keras(self.model, folder)
         write_text(
-            folder / files.AUTOENCODER_STATE, json.dumps({"scale": self.scale, "masked": self.masked, "model": files.KERAS_MODEL})
+            folder / files.AUTOENCODER_STATE,
+            json.dumps({"scale": self.scale, "masked": self.masked, "model": files.KERAS_MODEL}),
         )
         return path
 
@@ -150,7 +154,7 @@ def _ranking_on_validation(estimator: AutoencoderEstimator, val: FitData) -> Any
     loader="seqexp.models.autoencoder:AutoencoderEstimator", pickled=False, tensorflow=True,
 )  # fmt: skip
 def build_lstm_autoencoder(
-    cfg: LSTMAutoencoderConfig, train_cfg: Any, spec: InputSpec, *, seed: int
+    cfg: LSTMAutoencoderConfig, train_cfg: TrainConfig, spec: InputSpec, *, seed: int
 ) -> Estimator:
     from seqexp.runtime.seeding import seed_everything
 

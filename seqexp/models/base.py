@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from seqexp.config.sections import TrainConfig
+
 
 @dataclass(frozen=True)
 class InputSpec:
@@ -46,7 +48,9 @@ class Estimator(ABC):
     keras_callbacks: bool = False
 
     @abstractmethod
-    def fit(self, train: FitData, val: FitData, *, train_cfg: Any, callbacks: list[Any]) -> list[dict]:
+    def fit(
+        self, train: FitData, val: FitData, *, train_cfg: TrainConfig, callbacks: list[Any]
+    ) -> list[dict]:
         """Fit and return the history: one dict of metrics per epoch (one row for one-shot fits)."""
 
     @abstractmethod

@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from seqexp.config.section import Section
+from seqexp.config.sections import TrainConfig
 from seqexp.errors import UserError
 from seqexp.models.base import Estimator, FitData, InputSpec
 from seqexp.models.features import table_features
@@ -81,7 +82,9 @@ class _FeatureEstimator(Estimator):
     def _fit(self, F: np.ndarray, y: np.ndarray) -> None:
         self.model.fit(F, y)
 
-    def fit(self, train: FitData, val: FitData, *, train_cfg: Any, callbacks: list[Any]) -> list[dict]:
+    def fit(
+        self, train: FitData, val: FitData, *, train_cfg: TrainConfig, callbacks: list[Any]
+    ) -> list[dict]:
         from sklearn.metrics import log_loss
 
         self.model.set_params(class_weight=train.class_weight)
@@ -125,6 +128,7 @@ class LogisticEstimator(_FeatureEstimator):
     def save(self, folder: Path) -> Path:
         from seqexp.runfolder.atomic import write_text
 
+        assert self.center is not None and self.spread is not None, "save a fitted model"
         state = {
             "params": self.model.get_params(),
             "coef": self.model.coef_.tolist(),
@@ -197,7 +201,7 @@ class GradientBoostingEstimator(_FeatureEstimator):
     loader="seqexp.models.baselines:LogisticEstimator", pickled=False, tensorflow=False,
 )  # fmt: skip
 def build_logistic_regression(
-    cfg: LogisticRegressionConfig, train_cfg: Any, spec: InputSpec, *, seed: int
+    cfg: LogisticRegressionConfig, train_cfg: TrainConfig, spec: InputSpec, *, seed: int
 ) -> Estimator:
     from sklearn.linear_model import LogisticRegression
 
@@ -211,7 +215,7 @@ def build_logistic_regression(
     loader="seqexp.models.baselines:GradientBoostingEstimator", pickled=True, tensorflow=False,
 )  # fmt: skip
 def build_gradient_boosting(
-    cfg: GradientBoostingConfig, train_cfg: Any, spec: InputSpec, *, seed: int
+    cfg: GradientBoostingConfig, train_cfg: TrainConfig, spec: InputSpec, *, seed: int
 ) -> Estimator:
     from sklearn.ensemble import HistGradientBoostingClassifier
 

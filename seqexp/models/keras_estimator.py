@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from seqexp.config.sections import TrainConfig
 from seqexp.models.base import Estimator, FitData
 from seqexp.runfolder import files
 
 
-def make_optimizer(train_cfg: Any) -> Any:
+def make_optimizer(train_cfg: TrainConfig) -> Any:
     import keras
 
     optimizers = {
@@ -24,7 +25,7 @@ def make_optimizer(train_cfg: Any) -> Any:
     return optimizers[train_cfg.optimizer](learning_rate=train_cfg.learning_rate)
 
 
-def make_loss(train_cfg: Any, n_classes: int = 2) -> Any:
+def make_loss(train_cfg: TrainConfig, n_classes: int = 2) -> Any:
     """Binary cross-entropy, or focal loss (down-weights easy rows; alpha weighs the positives).
 
     A multi-class target (softmax over ``n_classes``, integer labels) trains with sparse categorical
@@ -53,7 +54,7 @@ def make_loss(train_cfg: Any, n_classes: int = 2) -> Any:
     return "binary_crossentropy"
 
 
-def compile_model(model: Any, train_cfg: Any) -> Any:
+def compile_model(model: Any, train_cfg: TrainConfig) -> Any:
     """Attach optimizer, loss and the ranking metrics that matter on imbalanced data.
 
     A softmax output (more than one unit) is a multi-class model: sparse categorical cross-entropy
@@ -143,7 +144,9 @@ class KerasEstimator(Estimator):
     def __init__(self, model: Any):
         self.model = model
 
-    def fit(self, train: FitData, val: FitData, *, train_cfg: Any, callbacks: list[Any]) -> list[dict]:
+    def fit(
+        self, train: FitData, val: FitData, *, train_cfg: TrainConfig, callbacks: list[Any]
+    ) -> list[dict]:
         history = self.model.fit(
             train.X,
             train.y.astype(np.float32),

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from seqexp.config.section import Component
+from seqexp.config.sections import TrainConfig
 from seqexp.models.base import Estimator, InputSpec
 from seqexp.registry import MODELS
 
@@ -21,7 +23,9 @@ Architecture = Callable[[Any, InputSpec], Any]
 LOADER = "seqexp.models.keras_estimator:KerasEstimator"
 
 
-def compiled(architecture: Architecture, model_cfg: Any, train_cfg: Any, spec: InputSpec) -> Any:
+def compiled(
+    architecture: Architecture, model_cfg: Component, train_cfg: TrainConfig, spec: InputSpec
+) -> Any:
     """The architecture built and compiled under ``train.distribute``'s strategy."""
     from seqexp.models.keras_estimator import compile_model
     from seqexp.runtime.distribute import scope
@@ -36,7 +40,7 @@ def keras_architecture(
     """Decorator: register ``architecture`` in ``MODELS`` as a Keras model (tag ``keras``)."""
 
     def decorate(architecture: Architecture) -> Architecture:
-        def build(model_cfg: Any, train_cfg: Any, spec: InputSpec, *, seed: int) -> Estimator:
+        def build(model_cfg: Component, train_cfg: TrainConfig, spec: InputSpec, *, seed: int) -> Estimator:
             from seqexp.models.keras_estimator import KerasEstimator
             from seqexp.runtime.seeding import seed_everything
 

@@ -8,19 +8,22 @@ import math
 from pathlib import Path
 from typing import Any
 
+from seqexp.config.sections import TrainConfig
 from seqexp.runfolder import atomic, files
 
 HEADLINE = ("loss", "val_loss", "val_pr_auc", "val_auc")
 
 
-def make_callbacks(train_cfg: Any, run_dir: Path, progress: Any | None) -> list[Any]:
+def make_callbacks(train_cfg: TrainConfig, run_dir: Path, progress: Any | None) -> list[Any]:
     """The fit callbacks, TensorBoard logs, per-epoch history, best checkpoint and progress."""
     import keras
 
     callbacks = fit_callbacks(train_cfg)
     if train_cfg.tensorboard:
         # profile_batch=0: no profiler trace, which costs seconds per run on CPU.
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / files.TENSORBOARD), profile_batch=0))
+        callbacks.append(
+            keras.callbacks.TensorBoard(log_dir=str(run_dir / files.TENSORBOARD), profile_batch=0)
+        )
     callbacks.append(_history_logger(run_dir / files.HISTORY_PARTIAL))
     stop = train_cfg.early_stopping
     monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
@@ -30,7 +33,7 @@ def make_callbacks(train_cfg: Any, run_dir: Path, progress: Any | None) -> list[
     return callbacks
 
 
-def fit_callbacks(train_cfg: Any) -> list[Any]:
+def fit_callbacks(train_cfg: TrainConfig) -> list[Any]:
     """Callbacks that change how a fit goes (also used by tune's trials): early stopping on validation
     and, when configured, ReduceLROnPlateau."""
     import keras

@@ -9,10 +9,10 @@ way it goes through the source registry's builder contract
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from seqexp.config.experiment import Component
 from seqexp.data.dataset import Dataset
 from seqexp.errors import DataError, UserError
 from seqexp.runfolder.reader import SavedRun
@@ -20,7 +20,7 @@ from seqexp.runfolder.reader import SavedRun
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
-def data_config_for(run: SavedRun, source: Path) -> Any:
+def data_config_for(run: SavedRun, source: Path) -> Component:
     """The data section that reads ``source``: a YAML data config, or a data file put in place of
     the path of the run's own data section."""
     from seqexp.config.loading import validate_config
@@ -58,7 +58,7 @@ def data_config_for(run: SavedRun, source: Path) -> Any:
         raise UserError(f"{source}: cannot be read as '{data_cfg.name}' data ({exc})") from None
 
 
-def build_input(run: SavedRun, data_cfg: Any, *, labelled: bool) -> Dataset:
+def build_input(run: SavedRun, data_cfg: Component, *, labelled: bool) -> Dataset:
     """Build data with the source's builder and the run's schema; check it fits the model."""
     from seqexp.registry import DATA_SOURCES
 

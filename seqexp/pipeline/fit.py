@@ -10,9 +10,10 @@ import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from seqexp.config.sections import ExperimentConfig
+from seqexp.config.experiment import ExperimentConfig
+from seqexp.config.section import Component
 from seqexp.models.base import Estimator, FitData
 from seqexp.pipeline.prepare import Prepared
 from seqexp.runfolder import atomic, files
@@ -81,7 +82,8 @@ def fit_baseline(
     name = cfg.evaluate.baseline
     if name == "none" or cfg.model.name == name:
         return None
-    baseline = build_estimator(MODELS.get(name).config_class(), cfg.train, prepared.spec, seed=cfg.seed)
+    baseline_cfg = cast(Component, MODELS.get(name).config_class())
+    baseline = build_estimator(baseline_cfg, cfg.train, prepared.spec, seed=cfg.seed)
     val, test = prepared.val, prepared.test
     baseline.fit(fit_train, FitData(val.X, val.y), train_cfg=cfg.train, callbacks=[])
     s_val, s_test = baseline.predict(val.X), baseline.predict(test.X)

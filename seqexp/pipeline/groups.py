@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seqexp.config.sections import ExperimentConfig
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.config.yaml_io import to_yaml
 from seqexp.errors import ConfigError, UserError
 from seqexp.pipeline.fit import Say
@@ -186,7 +186,7 @@ def train_group(
     return GroupResult(parent, children, summary)
 
 
-def _shared_fingerprints(children: list[Path], same_split: bool) -> dict[str, str]:
+def _shared_fingerprints(children: list[Path], same_split: bool) -> dict[str, Any]:
     records = [lifecycle.read_run(child) for child in children]
     keys = ["data_fingerprint"] + (["split_fingerprint"] if same_split else [])
     shared = {}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from seqexp.config.sections import ExperimentConfig
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.data.checks import check_features, check_labels
 from seqexp.data.dataset import Dataset
 from seqexp.data.split import Split, fold_split, stratified_split

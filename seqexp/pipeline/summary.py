@@ -23,8 +23,9 @@ def aggregate(children: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str,
     for key, value in first.items():
         values = [child.get(key) for child in children]
         if isinstance(value, dict):
-            if all(isinstance(v, dict) for v in values):
-                mean[key], std[key] = aggregate(values)
+            nested = [v for v in values if isinstance(v, dict)]
+            if len(nested) == len(values):
+                mean[key], std[key] = aggregate(nested)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             numbers = np.array([np.nan if v is None else float(v) for v in values])
             mean[key] = float(np.mean(numbers))

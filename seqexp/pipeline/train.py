@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from seqexp.config.sections import ExperimentConfig
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.config.yaml_io import to_yaml
 from seqexp.models.base import Estimator
 from seqexp.pipeline.fit import Say, balance_train, fit_baseline, fit_model, keep_partial_history

@@ -113,10 +113,11 @@ def plot_threshold(y: np.ndarray, scores: np.ndarray, threshold: float, path: Pa
 def best_epoch(history: list[dict], monitor: str | None, mode: str = "auto") -> int | None:
     """1-based epoch of the best monitored value (the weights early stopping kept)."""
     values = [row.get(monitor) for row in history] if monitor else []
-    if not values or any(v is None for v in values):
+    if monitor is None or not values or any(v is None for v in values):
         return None
     higher = mode == "max" or (mode == "auto" and ("auc" in monitor or "acc" in monitor))
-    index = int(np.argmax(values) if higher else np.argmin(values))
+    numbers = [float(v) for v in values if v is not None]
+    index = int(np.argmax(numbers) if higher else np.argmin(numbers))
     return int(history[index].get("epoch", index + 1))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.errors import UserError
 from seqexp.pipeline.scaling import Standardizer
 from seqexp.runfolder import files, lifecycle
@@ -26,7 +27,7 @@ class SavedRun:
     """What a later command needs from a completed run folder."""
 
     folder: Path
-    cfg: Any  # ExperimentConfig
+    cfg: ExperimentConfig
     record: dict[str, Any]
     metrics: dict[str, Any]
     scaler: Standardizer

@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from seqexp.config.sections import TrainConfig
+
 _STRATEGIES: dict[str, Any] = {}  # one strategy per process: Keras refuses to mix strategy objects
 
 
-def strategy(train_cfg: Any) -> Any | None:
+def strategy(train_cfg: TrainConfig) -> Any | None:
     """The configured tf.distribute strategy, or None for plain single-device training."""
     name = getattr(train_cfg, "distribute", "none")
     if name == "none":
@@ -24,13 +26,13 @@ def strategy(train_cfg: Any) -> Any | None:
     return _STRATEGIES[name]
 
 
-def scope(train_cfg: Any) -> Any:
+def scope(train_cfg: TrainConfig) -> Any:
     """Build and compile models inside this context so that their variables are mirrored."""
     chosen = strategy(train_cfg)
     return chosen.scope() if chosen is not None else contextlib.nullcontext()
 
 
-def describe(train_cfg: Any) -> str | None:
+def describe(train_cfg: TrainConfig) -> str | None:
     """One line for the run log: how many replicas, on which devices."""
     chosen = strategy(train_cfg)
     if chosen is None:

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from seqexp.config.experiment import ExperimentConfig
+
 Parts = dict[str, tuple[np.ndarray, np.ndarray]]  # split name -> (labels, scores)
 
 
@@ -55,7 +57,7 @@ class Task(ABC):
 
     # ------------------------------------------------------------------ before training
     @abstractmethod
-    def check_config(self, cfg: Any) -> None:
+    def check_config(self, cfg: ExperimentConfig) -> None:
         """Refuse settings that mean nothing for this task, saying what to do instead."""
 
     def refuse(self, verb: str) -> None:  # noqa: B027  (a hook: most tasks allow every verb)

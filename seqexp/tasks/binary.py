@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.runfolder import files
 from seqexp.runfolder.atomic import atomic_path, write_json, write_text
 from seqexp.tasks import binary_metrics
@@ -45,7 +46,7 @@ class BinaryTask(Task):
     headline = "pr_auc"
     headline_label = "PR-AUC"
 
-    def check_config(self, cfg: Any) -> None:
+    def check_config(self, cfg: ExperimentConfig) -> None:
         """Every setting applies to a binary target."""
 
     def decide(self, rule: Any, y_val: np.ndarray, scores_val: np.ndarray) -> Decision:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.errors import DataError, UserError
 from seqexp.runfolder import files
 from seqexp.runfolder.atomic import atomic_path, write_json
@@ -45,7 +46,7 @@ class MulticlassTask(Task):
     def n_classes(self) -> int:
         return len(self.classes)
 
-    def check_config(self, cfg: Any) -> None:
+    def check_config(self, cfg: ExperimentConfig) -> None:
         n_classes = self.n_classes
         rule = cfg.evaluate.threshold
         if not (isinstance(rule, float) and rule == 0.5):
@@ -67,7 +68,6 @@ class MulticlassTask(Task):
                     f"train.{key}.monitor: {section.monitor} is a binary ranking metric; a multi-class "
                     "model reports loss and accuracy. Use val_loss"
                 )
-
 
     def refuse(self, verb: str) -> None:
         if verb == "ensemble":

@@ -115,5 +115,3 @@ def plot_confusion(matrix: np.ndarray, names: list[str], path: Path, title: str)
         fig.colorbar(image, ax=ax, label="share of each true class")
     fig.suptitle(title)
     save(fig, path)
-
-

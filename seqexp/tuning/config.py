@@ -112,3 +112,12 @@ class TuneConfig(Section):
                 if not isinstance(key, str) or not _PATH.match(key):
                     raise ValueError(f"{key!r} is not a dotted config path such as model.dropout")
         return value
+
+
+def tune_of(cfg: Any) -> TuneConfig:
+    """The config's tune section; a config without one cannot be searched."""
+    if cfg.tune is None:
+        from seqexp.errors import UserError
+
+        raise UserError("the config has no 'tune' section: add tune: {space: {...}} (see docs/tune.md)")
+    return cfg.tune

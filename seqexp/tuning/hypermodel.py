@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from seqexp.config.sections import ExperimentConfig
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.tuning import space as space_mod
+from seqexp.tuning.config import tune_of
 
 
 def validation_scores_callback(X_val: np.ndarray, y_val: np.ndarray) -> Any:
@@ -45,7 +46,7 @@ def make_hypermodel(cfg: ExperimentConfig, prepared: Any) -> Any:
 
     from seqexp.models import build_keras_model
 
-    space, base = cfg.tune.space, space_mod.base_raw(cfg)
+    space, base = tune_of(cfg).space, space_mod.base_raw(cfg)
 
     class ConfigHyperModel(kt.HyperModel):
         def build(self, hp: Any) -> Any:

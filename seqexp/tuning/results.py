@@ -11,10 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from seqexp.config.sections import ExperimentConfig
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.config.yaml_io import to_yaml
 from seqexp.runfolder import atomic, files
 from seqexp.tuning import space as space_mod
+from seqexp.tuning.config import tune_of
 
 HYPERBAND_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round", "tuner/trial_id")
 
@@ -29,7 +30,7 @@ def _number(value: Any) -> float | None:
 
 def trial_rows(cfg: ExperimentConfig, oracle: Any) -> list[dict[str, Any]]:
     """One row per trial, in the order trials started: values, objective, metrics, epochs, time."""
-    space = cfg.tune.space
+    space = tune_of(cfg).space
     rows = []
     for trial_id in sorted(oracle.trials):
         trial = oracle.trials[trial_id]
@@ -104,7 +105,7 @@ def write_results(
     """Write the search's outputs; retrain the top_k trials as run folders. Returns a summary."""
     from seqexp.pipeline.train import train_experiment
 
-    tune = cfg.tune
+    tune = tune_of(cfg)
     rows = trial_rows(cfg, oracle)
     write_trials_csv(folder / files.TRIALS, rows)
     best_rows = ranked(rows, tune.objective.best)
@@ -144,13 +145,13 @@ def plot_search(rows: list[dict[str, Any]], tune: Any, folder: Path) -> None:
     scored = [(i, r["objective"]) for i, r in enumerate(rows, start=1) if r["objective"] is not None]
     fig, ax = plt.subplots(figsize=(7, 4))
     if scored:
-        xs, ys = zip(*scored, strict=True)
-        ax.scatter(xs, ys, s=18, label="trial")
+        trials, ys = zip(*scored, strict=True)
+        ax.scatter(trials, ys, s=18, label="trial")
         running, best = [], None
         for y in ys:
             best = y if best is None else (max(best, y) if direction == "max" else min(best, y))
             running.append(best)
-        ax.step(xs, running, where="post", color="C1", label="best so far")
+        ax.step(trials, running, where="post", color="C1", label="best so far")
         ax.legend()
     ax.set_xlabel("trial (in start order)")
     ax.set_ylabel(metric)
@@ -168,7 +169,7 @@ def plot_search(rows: list[dict[str, Any]], tune: Any, folder: Path) -> None:
         if dist.kind == "choice":
             labels = [json.dumps(v) if not isinstance(v, str) else v for v in dist.choice]
             index = {label: i for i, label in enumerate(labels)}
-            xs = [index.get(json.dumps(v) if not isinstance(v, str) else v, -1) for v, _ in points]
+            xs: list[Any] = [index.get(json.dumps(v) if not isinstance(v, str) else v, -1) for v, _ in points]
             ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
         else:
             xs = [v for v, _ in points]

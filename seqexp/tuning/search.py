@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.config.loading import load_config
-from seqexp.config.sections import ExperimentConfig
 from seqexp.config.yaml_io import to_yaml
 from seqexp.errors import UserError
 from seqexp.pipeline.train import run_logger
 from seqexp.runfolder import atomic, files, lifecycle
+from seqexp.tuning.config import tune_of
 from seqexp.tuning.hypermodel import make_hypermodel
 from seqexp.tuning.roles import Role, current_role
 from seqexp.tuning.trials import SeqexpTrials, TrialEvents, TrialPool
@@ -59,7 +60,7 @@ def _changed(old: dict[str, str], new: dict[str, str]) -> list[str]:
 def build_tuner(cfg: ExperimentConfig, hypermodel: Any, folder: Path, *, resume: bool) -> Any:
     import keras_tuner as kt
 
-    tune = cfg.tune
+    tune = tune_of(cfg)
     base = getattr(kt, TUNER_CLASSES[tune.tuner])
     cls = type(f"Seqexp{base.__name__}", (SeqexpTrials, base), {})
     kwargs: dict[str, Any] = {
@@ -84,7 +85,7 @@ def build_tuner(cfg: ExperimentConfig, hypermodel: Any, folder: Path, *, resume:
 
 def planned_trials(cfg: ExperimentConfig, tuner: Any) -> int | None:
     """How many trials the search will run (Hyperband's count follows from its brackets)."""
-    tune = cfg.tune
+    tune = tune_of(cfg)
     if tune.tuner != "hyperband":
         return tune.max_trials
     oracle = tuner.oracle
@@ -118,7 +119,7 @@ def _open_folder(
             runs_dir, f"{cfg.name}-{suffix}", to_yaml(cfg), seed=cfg.seed, command="tune", role=role.kind
         )
         record.update(name=cfg.name)
-        hashes = {"hashes": search_hashes(cfg), "tuner": cfg.tune.tuner}
+        hashes = {"hashes": search_hashes(cfg), "tuner": tune_of(cfg).tuner}
         atomic.write_json(record.folder / files.SEARCH, hashes)
         return cfg, record.folder, record
 
@@ -192,7 +193,7 @@ def _search(
     prepared = prepare(cfg)  # once: every trial reuses the same split and scaling
     prepared.task.refuse("tune")
     log(f"data: {cfg.data.name}, {len(prepared.data.y)} rows, X {prepared.data.X.shape}")
-    record.update(**prepared.fingerprints, tuner=cfg.tune.tuner, objective=cfg.tune.objective.metric)
+    record.update(**prepared.fingerprints, tuner=tune_of(cfg).tuner, objective=tune_of(cfg).objective.metric)
     from seqexp.runtime.distribute import describe
 
     if line := describe(cfg.train):  # each trial's model is built under the strategy (same builder)
@@ -201,10 +202,10 @@ def _search(
     with contextlib.redirect_stdout(sys.stderr):
         tuner = build_tuner(cfg, make_hypermodel(cfg, prepared), folder, resume=resuming)
     total = planned_trials(cfg, tuner)
-    objective = cfg.tune.objective
+    objective = tune_of(cfg).objective
     events = TrialEvents(folder, objective.metric, objective.best, total, log, progress)
     tuner.seqexp_events = events
-    tuner.seqexp_space = cfg.tune.space
+    tuner.seqexp_space = tune_of(cfg).space
     tuner.seqexp_pool = pool = TrialPool(cfg, prepared)
     if role.kind == "chief":
         log(f"chief: serving trials on {role.address}; start workers with --worker ID --chief-host HOST")
@@ -212,7 +213,8 @@ def _search(
         log(f"worker {role.tuner_id}: asking the chief at {role.address} for trials")
     else:
         done = len(tuner.oracle.trials) if resuming else 0
-        log(f"{cfg.tune.tuner} search: {total or '?'} trials, objective {objective.metric} ({objective.best})"
+        tuner_name = tune_of(cfg).tuner
+        log(f"{tuner_name} search: {total or '?'} trials, objective {objective.metric} ({objective.best})"
             + (f"; resuming after {done} started" if resuming else ""))  # fmt: skip
     started = time.perf_counter()
     with (
@@ -237,7 +239,7 @@ def _search(
                 write_trials_csv(folder / files.TRIALS, trial_rows(cfg, tuner.oracle))
             last = str(exc).strip().splitlines()[-1]
             raise UserError(
-                f"the search stopped: {cfg.tune.tuner} trials kept failing; the last error: {last}"
+                f"the search stopped: {tune_of(cfg).tuner} trials kept failing; the last error: {last}"
             ) from None
         finally:
             if pool.executor is not None:

@@ -17,7 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from seqexp.config.experiment import COMPONENT_SECTIONS, ExperimentConfig
+from seqexp.config.validation import validate_sections
 from seqexp.errors import ConfigError
+from seqexp.tuning.config import tune_of
 
 # Prepared once per search and shared by every trial, or not about training at all.
 FIXED = {
@@ -30,7 +33,7 @@ FIXED = {
 }
 
 
-def base_raw(cfg: Any) -> dict[str, Any]:
+def base_raw(cfg: ExperimentConfig) -> dict[str, Any]:
     """The resolved config without its ``tune`` section: the starting point of every trial."""
     return cfg.model_dump(mode="json", exclude={"tune"})
 
@@ -55,8 +58,6 @@ def decode(dist: Any, value: Any) -> Any:
 
 
 def _component_sections() -> dict[str, Any]:
-    from seqexp.config.sections import COMPONENT_SECTIONS
-
     return COMPONENT_SECTIONS
 
 
@@ -107,8 +108,6 @@ def _known_paths(base: dict[str, Any], prefix: str = "") -> list[str]:
 
 def path_problems(key: str, space: dict[str, Any], base: dict[str, Any]) -> str | None:
     """Why ``key`` cannot be searched, or None."""
-    from seqexp.config.sections import ExperimentConfig
-
     section, *rest = key.split(".")
     if section in FIXED:
         return f"tune.space.{key}: cannot be searched ({FIXED[section]})"
@@ -152,16 +151,14 @@ def apply_values(base: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]
     return raw
 
 
-def trial_config(base: dict[str, Any], values: dict[str, Any], source: str) -> Any:
+def trial_config(base: dict[str, Any], values: dict[str, Any], source: str) -> ExperimentConfig:
     """Write sampled values into a copy of the base config and validate it like any config."""
-    from seqexp.config.validation import validate_sections
-
     return validate_sections(apply_values(base, values), source=source)
 
 
-def space_problems(cfg: Any) -> list[str]:
-    """Every problem with ``cfg.tune.space``: unknown or fixed paths, values the schema refuses."""
-    space = cfg.tune.space
+def space_problems(cfg: ExperimentConfig) -> list[str]:
+    """Every problem with ``tune_of(cfg).space``: unknown or fixed paths, values the schema refuses."""
+    space = tune_of(cfg).space
     base = base_raw(cfg)
     problems = [p for key in space if (p := path_problems(key, space, base))]
     if problems:

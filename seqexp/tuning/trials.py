@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from seqexp.config.sections import ExperimentConfig
+from seqexp.config.experiment import ExperimentConfig
 from seqexp.runfolder import atomic, files, lifecycle
 from seqexp.tuning import space as space_mod
+from seqexp.tuning.config import tune_of
 
 Say = Callable[[str], None]
 
@@ -48,7 +49,9 @@ class TrialEvents:
             "seconds": f"{metrics.get('seconds', 0.0):.2f}",
             "finished": lifecycle.now_iso(),
         }
-        atomic.append_csv_row(self.folder / files.TRIALS_RAN_HERE, row)  # as each trial ends: a kill loses nothing
+        atomic.append_csv_row(
+            self.folder / files.TRIALS_RAN_HERE, row
+        )  # as each trial ends: a kill loses nothing
         of = f"/{self.total}" if self.total else ""
         shown = "failed" if score is None else f"{self.objective} {score:.4f}"
         best = "-" if self.best is None else f"{self.best:.4f}"
@@ -121,7 +124,7 @@ class TrialPool:
             mp_context=multiprocessing.get_context("spawn"),  # never fork a process running TensorFlow
             initializer=init_child,
             initargs=(self.cfg.model_dump(mode="json", by_alias=True), self.prepared),
-            max_tasks_per_child=self.cfg.tune.trials_per_process,
+            max_tasks_per_child=tune_of(self.cfg).trials_per_process,
         )
 
     def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
