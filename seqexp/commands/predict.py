@@ -21,8 +21,6 @@ from seqexp.runfolder.reader import SavedRun, open_run
 from seqexp.tasks import Scored
 from seqexp.tasks.binary import RiskBands
 
-PredictSummary = Scored  # what predict_run returns (the name older callers know)
-
 
 def run(
     run_dir: Path,

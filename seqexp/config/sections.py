@@ -49,6 +49,18 @@ class SplitConfig(Section):
         return self
 
 
+HIGHER_IS_BETTER = ("auc", "acc", "f1", "mcc", "precision", "recall")  # metric name parts
+
+
+def monitor_mode(monitor: str | None, mode: str = "auto") -> Literal["min", "max"]:
+    """Whether lower or higher values of ``monitor`` are better: ``mode`` when it says so, else from
+    the name (rankings, accuracies, F1, MCC up; losses down). The one rule the early stopping, the
+    best checkpoint, the history figure and compare's best epoch all use."""
+    if mode in ("min", "max"):
+        return "max" if mode == "max" else "min"
+    return "max" if monitor and any(part in monitor for part in HIGHER_IS_BETTER) else "min"
+
+
 class EarlyStoppingConfig(Section):
     """Stop when the monitored validation metric stops improving; keep the best weights."""
 

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from seqexp.config.sections import TrainConfig
+from seqexp.config.sections import TrainConfig, monitor_mode
 from seqexp.runfolder import atomic, files
 
 HEADLINE = ("loss", "val_loss", "val_pr_auc", "val_auc")
@@ -44,7 +44,7 @@ def fit_callbacks(train_cfg: TrainConfig) -> list[Any]:
         callbacks.append(
             keras.callbacks.EarlyStopping(
                 monitor=stop.monitor,
-                mode=stop.mode,
+                mode=monitor_mode(stop.monitor, stop.mode),
                 patience=stop.patience,
                 min_delta=stop.min_delta,
                 restore_best_weights=stop.restore_best_weights,
@@ -55,7 +55,7 @@ def fit_callbacks(train_cfg: TrainConfig) -> list[Any]:
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
                 monitor=plateau.monitor,
-                mode=plateau.mode,
+                mode=monitor_mode(plateau.monitor, plateau.mode),
                 factor=plateau.factor,
                 patience=plateau.patience,
                 min_lr=plateau.min_lr,
@@ -93,8 +93,7 @@ def _best_checkpoint(path: Path, monitor: str, mode: str) -> Any:
     """
     import keras
 
-    if mode == "auto":
-        mode = "max" if "auc" in monitor else "min"
+    mode = monitor_mode(monitor, mode)
     better = (lambda a, b: a > b) if mode == "max" else (lambda a, b: a < b)
 
     class BestCheckpoint(keras.callbacks.Callback):

@@ -23,7 +23,7 @@ from seqexp.config.experiment import ExperimentConfig
 from seqexp.config.yaml_io import to_yaml
 from seqexp.errors import ConfigError, UserError
 from seqexp.pipeline.fit import Say
-from seqexp.pipeline.summary import aggregate, flat_rows, to_csv
+from seqexp.pipeline.spread import aggregate, flat_rows, to_csv
 from seqexp.pipeline.train import train_experiment
 from seqexp.runfolder import atomic, files, lifecycle
 

@@ -115,7 +115,9 @@ def best_epoch(history: list[dict], monitor: str | None, mode: str = "auto") -> 
     values = [row.get(monitor) for row in history] if monitor else []
     if monitor is None or not values or any(v is None for v in values):
         return None
-    higher = mode == "max" or (mode == "auto" and ("auc" in monitor or "acc" in monitor))
+    from seqexp.config.sections import monitor_mode
+
+    higher = monitor_mode(monitor, mode) == "max"
     numbers = [float(v) for v in values if v is not None]
     index = int(np.argmax(numbers) if higher else np.argmin(numbers))
     return int(history[index].get("epoch", index + 1))

@@ -12,17 +12,17 @@ from seqexp.errors import UserError
 class Role:
     """Who this process is in a search: alone, the chief (serves the oracle) or a worker."""
 
-    kind: str  # "single" | "chief" | "worker"
+    part: str  # "single" | "chief" | "worker"
     tuner_id: str = "tuner0"
     address: str = ""
 
     @property
     def runs_trials(self) -> bool:
-        return self.kind != "chief"
+        return self.part != "chief"
 
     @property
     def writes_results(self) -> bool:
-        return self.kind != "worker"
+        return self.part != "worker"
 
 
 def set_distributed_env(*, chief: bool, worker: str | None, chief_host: str | None, port: int) -> None:
@@ -59,8 +59,8 @@ def current_role() -> Role:
             "and KERASTUNER_TUNER_ID must be set too (or use --chief / --worker)"
         )
     _require_grpc()
-    kind = "chief" if "chief" in tuner_id else "worker"
-    return Role(kind, tuner_id, f"{ip}:{port}")
+    part = "chief" if "chief" in tuner_id else "worker"
+    return Role(part, tuner_id, f"{ip}:{port}")
 
 
 def _require_grpc() -> None:

@@ -114,16 +114,16 @@ def _open_folder(
 ) -> tuple[ExperimentConfig, Path, lifecycle.RunRecord]:
     if resume is None:
         assert cfg is not None
-        suffix = f"tune-{role.tuner_id}" if role.kind == "worker" else "tune"
+        suffix = f"tune-{role.tuner_id}" if role.part == "worker" else "tune"
         record = lifecycle.create(
-            runs_dir, f"{cfg.name}-{suffix}", to_yaml(cfg), seed=cfg.seed, command="tune", role=role.kind
+            runs_dir, f"{cfg.name}-{suffix}", to_yaml(cfg), seed=cfg.seed, command="tune", role=role.part
         )
         record.update(name=cfg.name)
         hashes = {"hashes": search_hashes(cfg), "tuner": tune_of(cfg).tuner}
         atomic.write_json(record.folder / files.SEARCH, hashes)
         return cfg, record.folder, record
 
-    if role.kind == "worker":
+    if role.part == "worker":
         raise UserError(
             "a worker does not resume: start it again without --resume (the chief keeps the search)"
         )
@@ -207,9 +207,9 @@ def _search(
     tuner.seqexp_events = events
     tuner.seqexp_space = tune_of(cfg).space
     tuner.seqexp_pool = pool = TrialPool(cfg, prepared)
-    if role.kind == "chief":
+    if role.part == "chief":
         log(f"chief: serving trials on {role.address}; start workers with --worker ID --chief-host HOST")
-    elif role.kind == "worker":
+    elif role.part == "worker":
         log(f"worker {role.tuner_id}: asking the chief at {role.address} for trials")
     else:
         done = len(tuner.oracle.trials) if resuming else 0

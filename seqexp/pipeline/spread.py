@@ -1,8 +1,8 @@
 """Mean and spread of metrics over a group of runs (repeated seeds, cross-validation folds).
 
 A group is a parent run folder whose children are ordinary run folders; the parent's
-``metrics.json`` holds ``mean`` and ``std`` of every number the children report, and ``runs.csv``
-one row per child.
+``metrics.json`` holds ``mean`` and ``std`` of every number the children report, and ``seeds.csv``
+(or ``folds.csv``) one row per child.
 """
 
 from __future__ import annotations
