@@ -172,12 +172,3 @@ def read_run(folder: Path) -> dict[str, Any]:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: unreadable ({exc})") from None
-
-
-def is_group(run_dir: Path) -> bool:
-    """Whether a run folder is a parent of child runs (seeds or folds), not one model."""
-    try:
-        record = read_run(run_dir)
-    except UserError:
-        return False
-    return "children" in record and record.get("kind") in ("repeats", "kfold")

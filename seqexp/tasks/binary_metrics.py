@@ -11,11 +11,6 @@ from typing import Any
 
 import numpy as np
 
-METRIC_NAMES = (
-    "pr_auc", "roc_auc", "f1", "mcc", "precision", "recall",
-    "accuracy", "balanced_accuracy", "log_loss", "brier",
-)  # fmt: skip
-
 
 def choose_threshold(rule: Any, y_val: np.ndarray, scores_val: np.ndarray) -> float:
     """Turn a threshold rule into a number using validation labels and scores only."""

@@ -17,10 +17,6 @@ class Role:
     address: str = ""
 
     @property
-    def runs_trials(self) -> bool:
-        return self.part != "chief"
-
-    @property
     def writes_results(self) -> bool:
         return self.part != "worker"
 
