@@ -1,0 +1,47 @@
+"""Run folders written before the redesign still open: evaluate reproduces them, predict and compare
+read them. The fixtures were written by seqexp 0.1.0 (main before the redesign) from configs/tiny.yaml
+(figures and checkpoints left out to keep them small)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import TINY, run_cli
+
+OLD = Path(__file__).parent / "fixtures" / "runs_v0_1"
+
+
+@pytest.fixture
+def old_runs(tmp_path: Path) -> Path:
+    """A copy (evaluate writes an evaluations/ folder inside a run)."""
+    return Path(shutil.copytree(OLD, tmp_path / "runs"))
+
+
+@pytest.mark.parametrize("name", ["logistic", "lstm"])
+def test_evaluate_reproduces_an_old_run(old_runs: Path, name: str) -> None:
+    from seqexp.commands.evaluate import evaluate_run
+
+    run = old_runs / name
+    assert json.loads((run / "run.json").read_text())["versions"]["seqexp"] == "0.1.0"
+    result = evaluate_run(run)
+    saved = json.loads((run / "metrics.json").read_text())
+    for key in ("pr_auc", "roc_auc", "f1", "mcc", "brier"):
+        assert result.metrics["test"][key] == pytest.approx(saved["test"][key], abs=1e-6), key
+    assert result.metrics["threshold"] == saved["threshold"]
+
+
+def test_predict_and_compare_read_old_runs(old_runs: Path, tmp_path: Path) -> None:
+    scores = tmp_path / "scores.csv"
+    done = run_cli("predict", str(old_runs / "lstm"), str(TINY), "-o", str(scores), "-q")
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(scores)
+    assert list(frame.columns) == ["id", "score", "y_pred", "risk"] and len(frame) > 0
+    compared = run_cli("compare", "--all", "--runs-dir", str(old_runs), "-o", str(tmp_path / "report"))
+    assert compared.returncode == 0, compared.stderr
+    board = pd.read_csv(tmp_path / "report" / "leaderboard.csv")
+    assert set(board["status"]) == {"completed"} and len(board) == 2
