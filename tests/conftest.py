@@ -9,10 +9,29 @@ from pathlib import Path
 
 import pytest
 
+from seqexp.config.experiment import ExperimentConfig
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 TINY = CONFIGS / "tiny.yaml"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+class Tiny:
+    """The tiny shipped config (configs/tiny.yaml: a small synthetic log, two epochs), which tests
+    shrink or change further with ``--set``-style overrides, as a user would."""
+
+    path = TINY
+
+    def load(self, overrides: list[str] | None = None) -> ExperimentConfig:
+        from seqexp.config.loading import load_config
+
+        return load_config(self.path, overrides or [])
+
+
+@pytest.fixture(scope="session")
+def tiny() -> Tiny:
+    return Tiny()
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:

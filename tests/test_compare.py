@@ -14,17 +14,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import TINY, require, run_cli
+from tests.conftest import Tiny, require, run_cli
 
 
 @pytest.fixture(scope="module")
-def runs_dir(tmp_path_factory) -> Path:
+def runs_dir(tiny: Tiny, tmp_path_factory) -> Path:
     """Two tiny runs (LSTM, and logistic regression) plus a failed one."""
     runs = tmp_path_factory.mktemp("runs")
     for extra in ([], ["--set", "model={name: logistic_regression}", "--set", "name=tiny_logreg"]):
-        result = run_cli("train", str(TINY), "--runs-dir", str(runs), "--quiet", *extra)
+        result = run_cli("train", str(tiny.path), "--runs-dir", str(runs), "--quiet", *extra)
         assert result.returncode == 0, result.stderr
-    failed = run_cli("train", str(TINY), "--runs-dir", str(runs), "--set", "balance.k_neighbors=500", "-q")
+    failed = run_cli(
+        "train", str(tiny.path), "--runs-dir", str(runs), "--set", "balance.k_neighbors=500", "-q"
+    )
     assert failed.returncode == 2
     return runs
 

@@ -17,7 +17,7 @@ from seqexp.config.loading import load_config
 from seqexp.data.dataset import Dataset
 from seqexp.errors import DataError
 from seqexp.pipeline import prepare as experiment
-from tests.conftest import TINY
+from tests.conftest import Tiny
 
 
 def table(n: int = 200, positives: int = 30, seed: int = 0) -> Dataset:
@@ -43,51 +43,54 @@ def sequences(n: int = 200, steps: int = 1, positives: int = 30) -> Dataset:
     )  # fmt: skip
 
 
-CFG = load_config(TINY, ["balance={name: smote, k_neighbors: 3}"])
+@pytest.fixture(scope="module")
+def cfg(tiny: Tiny):
+    """The tiny config with SMOTE on three neighbours (these data sets are small)."""
+    return tiny.load(["balance={name: smote, k_neighbors: 3}"])
 
 
 @pytest.mark.parametrize(
     "bad, word", [(np.nan, "missing (NaN)"), (np.inf, "infinite"), (-np.inf, "infinite")]
 )
-def test_nan_and_inf_features_are_refused_naming_the_feature(bad: float, word: str) -> None:
+def test_nan_and_inf_features_are_refused_naming_the_feature(cfg, bad: float, word: str) -> None:
     data = table()
     data.X[[3, 17], 1] = bad
     with pytest.raises(DataError, match=rf"'income' has 2 {re.escape(word)}"):
-        experiment.prepare(CFG, data)
+        experiment.prepare(cfg, data)
 
 
-def test_nan_in_padding_is_ignored_but_not_in_real_steps() -> None:
+def test_nan_in_padding_is_ignored_but_not_in_real_steps(cfg) -> None:
     data = sequences(steps=3)
     data.mask[:, 0] = False
     data.X[:, 0, 0] = np.nan  # padded steps hold no data
-    prepared = experiment.prepare(CFG, data)
+    prepared = experiment.prepare(cfg, data)
     assert np.isfinite(prepared.train.X).all()  # the scaler zeroes padding
     data.X[0, 2, 0] = np.nan  # a real step
     with pytest.raises(DataError, match="'amount' has 1 missing"):
-        experiment.prepare(CFG, data)
+        experiment.prepare(cfg, data)
 
 
-def test_a_target_with_one_class_is_refused() -> None:
+def test_a_target_with_one_class_is_refused(cfg) -> None:
     data = table(positives=0)
     with pytest.raises(DataError, match="single class"):
-        experiment.prepare(CFG, data)
+        experiment.prepare(cfg, data)
 
 
-def test_labels_other_than_0_and_1_are_refused() -> None:
+def test_labels_other_than_0_and_1_are_refused(cfg) -> None:
     data = table()
     data.y[:4] = -1  # unlabelled rows
     with pytest.raises(DataError, match=r"must be 0 or 1.*\[-1\].*4 row"):
-        experiment.prepare(CFG, data)
+        experiment.prepare(cfg, data)
 
 
-def test_five_positives_in_ten_thousand_fail_clearly() -> None:
+def test_five_positives_in_ten_thousand_fail_clearly(cfg) -> None:
     """A 10% test part expects half a positive: its metrics would mean nothing, so the split says so."""
     with pytest.raises(DataError, match=r"split: the (val|test) part .* no row of class 1, which has 5 row"):
-        experiment.prepare(CFG, table(n=10_000, positives=5))
+        experiment.prepare(cfg, table(n=10_000, positives=5))
 
 
-def test_extreme_imbalance_works_when_every_part_gets_a_positive() -> None:
-    cfg = load_config(TINY, ["split={train: 0.5, val: 0.25, test: 0.25}", "balance={name: random_over}"])
+def test_extreme_imbalance_works_when_every_part_gets_a_positive(tiny: Tiny) -> None:
+    cfg = load_config(tiny.path, ["split={train: 0.5, val: 0.25, test: 0.25}", "balance={name: random_over}"])
     prepared = experiment.prepare(cfg, table(n=10_000, positives=8))
     assert [int(p.y.sum()) for p in (prepared.train, prepared.val, prepared.test)] == [4, 2, 2]
     train = prepared.train
@@ -96,25 +99,25 @@ def test_extreme_imbalance_works_when_every_part_gets_a_positive() -> None:
     assert "random_over" in balanced.notes[0]
 
 
-def test_smote_with_too_few_positives_names_the_setting() -> None:
-    prepared = experiment.prepare(CFG, table(n=400, positives=12))
+def test_smote_with_too_few_positives_names_the_setting(cfg, tiny: Tiny) -> None:
+    prepared = experiment.prepare(cfg, table(n=400, positives=12))
     train = prepared.train
     with pytest.raises(DataError, match=r"balance.k_neighbors: smote needs more minority rows"):
-        balance(load_config(TINY, ["balance.k_neighbors=20"]).balance, train.X, train.y, seed=0)
+        balance(load_config(tiny.path, ["balance.k_neighbors=20"]).balance, train.X, train.y, seed=0)
 
 
-def test_sequences_of_length_one_work_end_to_end() -> None:
+def test_sequences_of_length_one_work_end_to_end(cfg, tiny: Tiny) -> None:
     from seqexp.models import build_estimator
     from seqexp.models.base import FitData
 
     data = sequences(steps=1)
-    prepared = experiment.prepare(CFG, data)
+    prepared = experiment.prepare(cfg, data)
     train = prepared.train
-    balanced = balance(CFG.balance, train.X, train.y, train.mask, data.onehot_groups, seed=0)
+    balanced = balance(cfg.balance, train.X, train.y, train.mask, data.onehot_groups, seed=0)
     assert balanced.X.shape[1:] == (1, 4) and balanced.synthetic > 0
     onehot = balanced.X[..., 2:]
     assert set(np.unique(onehot.sum(axis=-1))) == {1.0}  # synthetic rows keep a valid one-hot type
-    cfg = load_config(TINY, ["train.epochs=1"])
+    cfg = load_config(tiny.path, ["train.epochs=1"])
     estimator = build_estimator(cfg.model, cfg.train, prepared.spec, seed=0)
     train_rows, val_rows = FitData(balanced.X, balanced.y), FitData(prepared.val.X, prepared.val.y)
     estimator.fit(train_rows, val_rows, train_cfg=cfg.train, callbacks=[])
@@ -122,8 +125,8 @@ def test_sequences_of_length_one_work_end_to_end() -> None:
     assert scores.shape == (len(prepared.test.y),) and np.isfinite(scores).all()
 
 
-def test_a_constant_feature_stays_finite_after_scaling() -> None:
+def test_a_constant_feature_stays_finite_after_scaling(cfg) -> None:
     data = table()
     data.X[:, 2] = 7.0
-    prepared = experiment.prepare(CFG, data)
+    prepared = experiment.prepare(cfg, data)
     assert np.isfinite(prepared.train.X).all() and np.allclose(prepared.test.X[:, 2], 0.0)

@@ -17,19 +17,21 @@ from seqexp.ensembles.combine import METHODS, ensemble_scores, fit_weights, simp
 from seqexp.errors import UserError
 from seqexp.pipeline.groups import seed_variants
 from seqexp.pipeline.train import train_experiment
-from tests.conftest import TINY, run_cli
+from tests.conftest import Tiny, run_cli
 
 pytestmark = pytest.mark.slow  # two tiny LSTM runs and two logistic regressions, trained once
 
 
 @pytest.fixture(scope="module")
-def members(tmp_path_factory) -> dict[str, Path]:
+def members(tiny: Tiny, tmp_path_factory) -> dict[str, Path]:
     """Two LSTM seeds and a logistic regression on one split, and a logistic regression on another."""
     runs_dir = tmp_path_factory.mktemp("members")
-    cfg = load_config(TINY, ["train.epochs=1"])
+    cfg = load_config(tiny.path, ["train.epochs=1"])
     (_, lstm_a), (_, lstm_b) = seed_variants(cfg, 2)
-    logistic = load_config(TINY, ["model={name: logistic_regression}", "data.seed=7", "split.seed=7"])
-    other_split = load_config(TINY, ["model={name: logistic_regression}", "data.seed=7", "split.seed=99"])
+    logistic = load_config(tiny.path, ["model={name: logistic_regression}", "data.seed=7", "split.seed=7"])
+    other_split = load_config(
+        tiny.path, ["model={name: logistic_regression}", "data.seed=7", "split.seed=99"]
+    )
     configs = {"lstm_a": lstm_a, "lstm_b": lstm_b, "logistic": logistic, "other_split": other_split}
     return {key: train_experiment(c, runs_dir=runs_dir).run_dir for key, c in configs.items()}
 
@@ -179,7 +181,7 @@ def test_cli_refusal_is_one_line_and_exit_code_2(members: dict[str, Path], tmp_p
 
 
 def test_evaluate_and_predict_reopen_an_ensemble_through_its_members(
-    members: dict[str, Path], tmp_path: Path
+    tiny: Tiny, members: dict[str, Path], tmp_path: Path
 ) -> None:
     from seqexp.commands.evaluate import evaluate_run
     from seqexp.commands.predict import predict_run
@@ -189,6 +191,6 @@ def test_evaluate_and_predict_reopen_an_ensemble_through_its_members(
     saved = json.loads((run_dir / "metrics.json").read_text())
     again = json.loads((result.folder / "metrics.json").read_text())
     assert again["test"]["pr_auc"] == pytest.approx(saved["test"]["pr_auc"], abs=1e-12)
-    predict_run(run_dir, TINY, tmp_path / "scores.csv")
+    predict_run(run_dir, tiny.path, tmp_path / "scores.csv")
     scored = pd.read_csv(tmp_path / "scores.csv")
     assert len(scored) == 400 and scored["score"].between(0, 1).all()

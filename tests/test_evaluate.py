@@ -10,15 +10,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import TINY, run_cli
+from tests.conftest import Tiny, run_cli
 
 FIGURES = ["roc_curve.png", "pr_curve.png", "calibration.png", "threshold_curve.png", "history.png"]
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
+def tiny_run(tiny: Tiny, tmp_path_factory) -> Path:
     runs = tmp_path_factory.mktemp("runs")
-    result = run_cli("train", str(TINY), "--runs-dir", str(runs), "--quiet")
+    result = run_cli("train", str(tiny.path), "--runs-dir", str(runs), "--quiet")
     assert result.returncode == 0, result.stderr
     return Path(result.stdout.strip().splitlines()[-1])
 

@@ -19,14 +19,14 @@ import pandas as pd
 import pytest
 
 from seqexp.runfolder import atomic, files
-from tests.conftest import ROOT, TINY
+from tests.conftest import ROOT, Tiny
 
 
 def _start_long_training(runs_dir: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
         [
-            sys.executable, "-m", "seqexp", "train", str(TINY), "--runs-dir", str(runs_dir), "--quiet",
+            sys.executable, "-m", "seqexp", "train", str(Tiny.path), "--runs-dir", str(runs_dir), "--quiet",
             "--set", "train.epochs=200", "--set", "train.early_stopping.patience=1000",
         ],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -74,7 +74,7 @@ def test_a_signal_during_training_leaves_an_interrupted_run(sig: signal.Signals,
     assert model.model.count_params() > 0
 
 
-def test_a_crash_marks_the_run_failed_with_the_error(tmp_path: Path, monkeypatch) -> None:
+def test_a_crash_marks_the_run_failed_with_the_error(tiny: Tiny, tmp_path: Path, monkeypatch) -> None:
     from seqexp.config.loading import load_config
     from seqexp.pipeline import train as experiment
 
@@ -82,7 +82,7 @@ def test_a_crash_marks_the_run_failed_with_the_error(tmp_path: Path, monkeypatch
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(experiment, "measure", boom)
-    cfg = load_config(TINY, ["model={name: logistic_regression}", "evaluate.baseline=none"])
+    cfg = load_config(tiny.path, ["model={name: logistic_regression}", "evaluate.baseline=none"])
     with pytest.raises(RuntimeError):
         experiment.train_experiment(cfg, runs_dir=tmp_path)
     (run_dir,) = tmp_path.iterdir()

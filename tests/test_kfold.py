@@ -14,16 +14,16 @@ from seqexp.balancing import balance
 from seqexp.config.loading import load_config
 from seqexp.errors import ConfigError, UserError
 from seqexp.pipeline.prepare import prepare
-from tests.conftest import TINY, run_cli
+from tests.conftest import Tiny, run_cli
 
 KFOLD = ["split={method: kfold, folds: 3, test: 0.2}", "model={name: logistic_regression}"]
 
 
 @pytest.fixture(scope="module")
-def cv_run(tmp_path_factory) -> Path:
+def cv_run(tiny: Tiny, tmp_path_factory) -> Path:
     runs = tmp_path_factory.mktemp("runs")
     args = [arg for item in KFOLD for arg in ("--set", item)]
-    result = run_cli("train", str(TINY), "--runs-dir", str(runs), *args)
+    result = run_cli("train", str(tiny.path), "--runs-dir", str(runs), *args)
     assert result.returncode == 0, result.stderr
     assert "± " in result.stdout and "3 folds" in result.stdout  # the spread in the terminal table
     return Path(result.stdout.strip().splitlines()[-1])
@@ -59,8 +59,8 @@ def test_folds_partition_the_non_test_rows_and_share_the_test_set(cv_run: Path) 
 
 
 @pytest.mark.parametrize("fold", [0, 1, 2])
-def test_no_validation_row_reaches_a_folds_resampled_training_set(fold: int) -> None:
-    cfg = load_config(TINY, [*KFOLD, f"split.fold={fold}"])
+def test_no_validation_row_reaches_a_folds_resampled_training_set(tiny: Tiny, fold: int) -> None:
+    cfg = load_config(tiny.path, [*KFOLD, f"split.fold={fold}"])
     prepared = prepare(cfg)
     train = prepared.train
     balanced = balance(cfg.balance, train.X, train.y, train.mask, prepared.data.onehot_groups, seed=cfg.seed)
@@ -73,10 +73,10 @@ def test_no_validation_row_reaches_a_folds_resampled_training_set(fold: int) -> 
     assert not any(row.tobytes() in flat_val for row in balanced.X.reshape(len(balanced.y), -1))
 
 
-def test_fold_config_errors_name_the_key() -> None:
+def test_fold_config_errors_name_the_key(tiny: Tiny) -> None:
     with pytest.raises(ConfigError, match="split"):
-        load_config(TINY, [*KFOLD, "split.fold=3"])
+        load_config(tiny.path, [*KFOLD, "split.fold=3"])
     with pytest.raises(ConfigError, match="kfold"):
-        load_config(TINY, ["split.fold=1"])
+        load_config(tiny.path, ["split.fold=1"])
     with pytest.raises(UserError, match="split.folds"):
-        prepare(load_config(TINY, [*KFOLD, "split.folds=60", "split.fold=0"]))
+        prepare(load_config(tiny.path, [*KFOLD, "split.folds=60", "split.fold=0"]))

@@ -17,17 +17,19 @@ from seqexp.pipeline import train as experiment
 from seqexp.pipeline.scaling import Standardizer
 from seqexp.runfolder import files
 from seqexp.tasks.binary_metrics import choose_threshold
-from tests.conftest import TINY
+from tests.conftest import Tiny
 
 
 @pytest.fixture(scope="module")
-def tiny_cfg():
-    return load_config(TINY, ["data.customers=300"])
+def tiny_cfg(tiny: Tiny):
+    return load_config(tiny.path, ["data.customers=300"])
 
 
 @pytest.mark.parametrize("balancer", ["smote", "random_over", "random_under", "class_weight", "none"])
-def test_no_validation_or_test_row_is_in_the_resampled_training_set(tiny_cfg, balancer: str) -> None:
-    cfg = load_config(TINY, ["data.customers=300", f"balance={{name: {balancer}}}"])
+def test_no_validation_or_test_row_is_in_the_resampled_training_set(
+    tiny: Tiny, tiny_cfg, balancer: str
+) -> None:
+    cfg = load_config(tiny.path, ["data.customers=300", f"balance={{name: {balancer}}}"])
     prepared = preparing.prepare(cfg)
     split, train = prepared.split, prepared.train
     assert not set(split.train) & set(split.val) and not set(split.train) & set(split.test)
@@ -58,11 +60,11 @@ def _shifted(cfg, shift: float):
     return replace(data, X=X), split, numeric
 
 
-def test_scaling_is_fitted_on_training_rows_only(tiny_cfg, tmp_path: Path, monkeypatch) -> None:
+def test_scaling_is_fitted_on_training_rows_only(tiny: Tiny, tiny_cfg, tmp_path: Path, monkeypatch) -> None:
     data, split, numeric = _shifted(tiny_cfg, shift=1000.0)
     train_rows = data.X[split.train][data.mask[split.train]]  # real (unpadded) steps only
     cfg = load_config(
-        TINY, ["data.customers=300", "model={name: logistic_regression}", "evaluate.baseline=none"]
+        tiny.path, ["data.customers=300", "model={name: logistic_regression}", "evaluate.baseline=none"]
     )
     monkeypatch.setattr(preparing, "load_dataset", lambda _cfg: data)
     result = experiment.train_experiment(cfg, runs_dir=tmp_path)
@@ -82,9 +84,9 @@ def _read(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("rule", ["max_f1", "max_mcc", "{min_recall: 0.5}"])
-def test_the_threshold_is_chosen_on_validation(rule: str, tmp_path: Path) -> None:
+def test_the_threshold_is_chosen_on_validation(tiny: Tiny, rule: str, tmp_path: Path) -> None:
     cfg = load_config(
-        TINY,
+        tiny.path,
         ["data.customers=600", "model={name: logistic_regression, C: 0.05}", f"evaluate.threshold={rule}"],
     )
     result = experiment.train_experiment(cfg, runs_dir=tmp_path)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import TINY, run_cli
+from tests.conftest import Tiny, run_cli
 
 OLD = Path(__file__).parent / "fixtures" / "runs_v0_1"
 
@@ -35,9 +35,9 @@ def test_evaluate_reproduces_an_old_run(old_runs: Path, name: str) -> None:
     assert result.metrics["threshold"] == saved["threshold"]
 
 
-def test_predict_and_compare_read_old_runs(old_runs: Path, tmp_path: Path) -> None:
+def test_predict_and_compare_read_old_runs(tiny: Tiny, old_runs: Path, tmp_path: Path) -> None:
     scores = tmp_path / "scores.csv"
-    done = run_cli("predict", str(old_runs / "lstm"), str(TINY), "-o", str(scores), "-q")
+    done = run_cli("predict", str(old_runs / "lstm"), str(tiny.path), "-o", str(scores), "-q")
     assert done.returncode == 0, done.stderr
     frame = pd.read_csv(scores)
     assert list(frame.columns) == ["id", "score", "y_pred", "risk"] and len(frame) > 0

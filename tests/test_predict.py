@@ -14,15 +14,15 @@ import pytest
 
 from seqexp.config.section import ConfigPath, Section
 from seqexp.errors import DataError, UserError
-from tests.conftest import TINY, run_cli
+from tests.conftest import Tiny, run_cli
 
 NEW_CUSTOMERS = "data: {name: synthetic_transactions, customers: 250, sequence_length: 6, seed: 5}\n"
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
+def tiny_run(tiny: Tiny, tmp_path_factory) -> Path:
     runs = tmp_path_factory.mktemp("runs")
-    result = run_cli("train", str(TINY), "--runs-dir", str(runs), "--quiet")
+    result = run_cli("train", str(tiny.path), "--runs-dir", str(runs), "--quiet")
     assert result.returncode == 0, result.stderr
     return Path(result.stdout.strip().splitlines()[-1])
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from seqexp.errors import UserError
 from seqexp.runfolder import atomic, files, lifecycle
-from tests.conftest import ROOT, TINY
+from tests.conftest import ROOT, Tiny
 
 SMALL = ["--set", "data.customers=200", "--set", "train.epochs=1"]
 COMPLETE = [files.CONFIG, files.RUN, files.CLASS_COUNTS, files.HISTORY, files.METRICS, files.PREDICTIONS,
@@ -29,7 +29,7 @@ COMPLETE = [files.CONFIG, files.RUN, files.CLASS_COUNTS, files.HISTORY, files.ME
 
 def _train(runs_dir: Path, *extra: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "seqexp", "train", str(TINY), "--runs-dir", str(runs_dir), "-q",
+        [sys.executable, "-m", "seqexp", "train", str(Tiny.path), "--runs-dir", str(runs_dir), "-q",
          *SMALL, *extra],
         cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -11,16 +11,16 @@ import yaml
 
 from seqexp.config.loading import load_config
 from seqexp.pipeline.groups import seed_variants, train_repeats
-from tests.conftest import TINY, run_cli
+from tests.conftest import Tiny, run_cli
 
 pytestmark = pytest.mark.slow  # three tiny LSTM runs (about 40 s on the shared machine)
 EPOCHS = "train.epochs=1"
 
 
 @pytest.fixture(scope="module")
-def parent(tmp_path_factory) -> Path:
+def parent(tiny: Tiny, tmp_path_factory) -> Path:
     runs = tmp_path_factory.mktemp("runs")
-    result = run_cli("train", str(TINY), "--runs-dir", str(runs), "--set", EPOCHS, "--seeds", "2")
+    result = run_cli("train", str(tiny.path), "--runs-dir", str(runs), "--set", EPOCHS, "--seeds", "2")
     assert result.returncode == 0, result.stderr
     assert "±" in result.stdout  # the terminal table shows the spread
     folder = Path(result.stdout.strip().splitlines()[-1])  # last line: the parent folder
@@ -69,8 +69,8 @@ def test_parent_metrics_hold_mean_and_std_of_every_metric(parent: Path) -> None:
     assert [r["run"] for r in rows] == ["seed 7", "seed 8"] and "test_pr_auc" in rows[0]
 
 
-def test_identical_seed_gives_identical_results(parent: Path, tmp_path: Path) -> None:
-    cfg = load_config(TINY, [EPOCHS])
+def test_identical_seed_gives_identical_results(tiny: Tiny, parent: Path, tmp_path: Path) -> None:
+    cfg = load_config(tiny.path, [EPOCHS])
     again = train_repeats(cfg, 1, runs_dir=tmp_path)
     (first, _) = children(parent)
     (child,) = again.children
@@ -79,8 +79,8 @@ def test_identical_seed_gives_identical_results(parent: Path, tmp_path: Path) ->
     assert again.summary["std"]["test"]["pr_auc"] == 0.0
 
 
-def test_seed_variants_pin_the_split_and_data() -> None:
-    cfg = load_config(TINY, ["repeats=3"])
+def test_seed_variants_pin_the_split_and_data(tiny: Tiny) -> None:
+    cfg = load_config(tiny.path, ["repeats=3"])
     variants = seed_variants(cfg, cfg.repeats)
     assert [c.seed for _, c in variants] == [7, 8, 9]
     assert {c.split.seed for _, c in variants} == {7} and {c.data.seed for _, c in variants} == {7}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY, require, run_cli
+from tests.conftest import Tiny, require, run_cli
 
 LOGISTIC = ["--set", "model={name: logistic_regression}", "--set", "evaluate.baseline=none"]
 
@@ -34,9 +34,11 @@ def runs_of(client) -> list:
     return client.search_runs([experiment.experiment_id])
 
 
-def test_a_trained_run_is_in_mlflow_with_metrics_params_tags_and_artifacts(store, tmp_path: Path) -> None:
+def test_a_trained_run_is_in_mlflow_with_metrics_params_tags_and_artifacts(
+    tiny: Tiny, store, tmp_path: Path
+) -> None:
     runs_dir = tmp_path / "runs"
-    result = run_cli("train", str(TINY), "--runs-dir", str(runs_dir), "--mlflow", "-q")
+    result = run_cli("train", str(tiny.path), "--runs-dir", str(runs_dir), "--mlflow", "-q")
     assert result.returncode == 0, result.stderr
     run_dir = Path(result.stdout.strip().splitlines()[-1])
     metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -62,15 +64,17 @@ def test_a_trained_run_is_in_mlflow_with_metrics_params_tags_and_artifacts(store
     assert {"metrics.json", "run.json", "config.yaml", "predictions.csv", "model.keras"} <= artifacts
 
 
-def test_groups_nest_their_children_and_failed_runs_are_logged_failed(store, tmp_path: Path) -> None:
+def test_groups_nest_their_children_and_failed_runs_are_logged_failed(
+    tiny: Tiny, store, tmp_path: Path
+) -> None:
     runs_dir = tmp_path / "runs"
     group = run_cli(
-        "train", str(TINY), "--runs-dir", str(runs_dir), "--seeds", "2", "--mlflow", "-q", *LOGISTIC
+        "train", str(tiny.path), "--runs-dir", str(runs_dir), "--seeds", "2", "--mlflow", "-q", *LOGISTIC
     )
     assert group.returncode == 0, group.stderr
     parent_dir = Path(group.stdout.strip().splitlines()[-1])
     # A config asking for tracking itself, and a run that fails on its data.
-    failed = run_cli("train", str(TINY), "--runs-dir", str(runs_dir), "-q", "--set", "tracking=mlflow",
+    failed = run_cli("train", str(tiny.path), "--runs-dir", str(runs_dir), "-q", "--set", "tracking=mlflow",
                      "--set", "balance.k_neighbors=500")  # fmt: skip
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
 
@@ -93,13 +97,15 @@ def test_groups_nest_their_children_and_failed_runs_are_logged_failed(store, tmp
 
 
 def test_tracking_without_the_extra_is_one_clear_error_before_training(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+    tiny: Tiny, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     from seqexp import cli
 
     monkeypatch.setitem(sys.modules, "mlflow", None)  # `import mlflow` now raises ImportError
     runs_dir = tmp_path / "runs"
-    monkeypatch.setattr(sys, "argv", ["seqexp", "train", str(TINY), "--runs-dir", str(runs_dir), "--mlflow"])
+    monkeypatch.setattr(
+        sys, "argv", ["seqexp", "train", str(tiny.path), "--runs-dir", str(runs_dir), "--mlflow"]
+    )
     with pytest.raises(SystemExit) as stop:
         cli.main()
     assert stop.value.code == 2

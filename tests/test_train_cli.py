@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import TINY, run_cli
+from tests.conftest import Tiny, run_cli
 
 RUN_FILES = [
     "config.yaml", "run.json", "class_counts.json", "history.csv", "metrics.json",
@@ -19,9 +19,9 @@ RUN_FILES = [
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
+def tiny_run(tiny: Tiny, tmp_path_factory) -> Path:
     runs = tmp_path_factory.mktemp("runs")
-    result = run_cli("train", str(TINY), "--runs-dir", str(runs), "--set", "train.epochs=2")
+    result = run_cli("train", str(tiny.path), "--runs-dir", str(runs), "--set", "train.epochs=2")
     assert result.returncode == 0, result.stderr
     run_dir = Path(result.stdout.strip().splitlines()[-1])
     assert run_dir.parent == runs
@@ -73,17 +73,19 @@ def test_predictions_cover_the_test_split(tiny_run: Path) -> None:
     assert list(history["epoch"]) == [1, 2] and "val_loss" in history
 
 
-def test_same_config_and_seed_give_the_same_metrics(tiny_run: Path, tmp_path: Path) -> None:
-    result = run_cli("train", str(TINY), "--runs-dir", str(tmp_path), "--set", "train.epochs=2", "--quiet")
+def test_same_config_and_seed_give_the_same_metrics(tiny: Tiny, tiny_run: Path, tmp_path: Path) -> None:
+    result = run_cli(
+        "train", str(tiny.path), "--runs-dir", str(tmp_path), "--set", "train.epochs=2", "--quiet"
+    )
     assert result.returncode == 0, result.stderr
     again = Path(result.stdout.strip().splitlines()[-1])
     assert (again / "metrics.json").read_text() == (tiny_run / "metrics.json").read_text()
     assert (again / "predictions.csv").read_text() == (tiny_run / "predictions.csv").read_text()
 
 
-def test_generate_writes_the_files_a_user_would_bring(tmp_path: Path) -> None:
+def test_generate_writes_the_files_a_user_would_bring(tiny: Tiny, tmp_path: Path) -> None:
     out = tmp_path / "gen"
-    result = run_cli("generate", str(TINY), "--out", str(out))
+    result = run_cli("generate", str(tiny.path), "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == str(out)
     events = pd.read_parquet(out / "events.parquet")
@@ -95,9 +97,9 @@ def test_generate_writes_the_files_a_user_would_bring(tmp_path: Path) -> None:
     assert set(events["customer_id"]) == set(labels["customer_id"])
 
 
-def test_a_data_problem_marks_the_run_failed(tmp_path: Path) -> None:
+def test_a_data_problem_marks_the_run_failed(tiny: Tiny, tmp_path: Path) -> None:
     result = run_cli(
-        "train", str(TINY), "--runs-dir", str(tmp_path), "--set", "balance.k_neighbors=500", "--quiet"
+        "train", str(tiny.path), "--runs-dir", str(tmp_path), "--set", "balance.k_neighbors=500", "--quiet"
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "k_neighbors" in result.stderr

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import TINY, run_cli
+from tests.conftest import Tiny, run_cli
 
 
-def test_pickled_model_needs_trust_run(tmp_path: Path) -> None:
+def test_pickled_model_needs_trust_run(tiny: Tiny, tmp_path: Path) -> None:
     trained = run_cli(
-        "train", str(TINY), "--runs-dir", str(tmp_path), "-q", "--set", "model={name: gradient_boosting}"
+        "train", str(tiny.path), "--runs-dir", str(tmp_path), "-q", "--set", "model={name: gradient_boosting}"
     )
     assert trained.returncode == 0, trained.stderr
     run_dir = Path(trained.stdout.strip().splitlines()[-1])
