@@ -38,15 +38,41 @@ def _walk(loc: tuple[Any, ...]) -> tuple[list[str], type[BaseModel] | None]:
             else:
                 ann = field.annotation
                 candidates = [ann, *getattr(ann, "__args__", ())]
-                current = next(
-                    (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-                )
-                if current is None and get_origin(ann) in (Union, UnionType):
+                models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+                current = models[0] if models else None
+                if len(models) > 1 and i + 1 < len(items) and (member := _member(models, items[i + 1])):
+                    current = member  # a union of sections: pydantic names the member tried; skip it
+                    i += 1
+                elif current is None and get_origin(ann) in (Union, UnionType):
                     break  # union member names follow (``dict[int,float]``); they mean nothing in YAML
                 if str(item) == "threshold":
                     break
         i += 1
     return path, parent
+
+
+def _member(models: list[type[BaseModel]], label: Any) -> type[BaseModel] | None:
+    """The union member a pydantic location label (``WindowLabels``, ``function-after[..., FileLabels]``)
+    stands for."""
+    text = str(label)
+    return next((m for m in models if m.__name__ in text.replace("[", ",").replace("]", ",").split(", ")
+                 or text == m.__name__ or text.endswith(f" {m.__name__}]")), None)  # fmt: skip
+
+
+def union_branch(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str] | None:
+    """``(where, member)`` when ``loc`` passes through a union of sections: errors of one value are
+    reported for every member pydantic tried, and only the member that fits best is worth showing.
+    (A component's registry tag, ``('model', 'lstm', ...)``, is one member only: not a branch.)"""
+    path, _ = _walk(loc)
+    j = 0
+    for i, item in enumerate(loc):
+        if j < len(path) and str(item) == path[j]:
+            j += 1
+            continue
+        if i > 0 and i == 1 and str(loc[0]) in COMPONENT_SECTIONS:
+            continue  # the registry tag of data / balance / model
+        return tuple(loc[:i]), str(item)
+    return None
 
 
 def format_error(err: dict[str, Any]) -> str:

@@ -43,6 +43,18 @@ def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -
 _StrictLoader.add_constructor("tag:yaml.org,2002:map", _mapping_without_duplicates)
 
 
+def _timestamp_or_text(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    """A date-looking scalar that is no real date (``1997-13-01``) stays text, so the schema names the
+    key it sits under instead of the whole file failing to read."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 def safe_load(text: str) -> Any:
     """``yaml.safe_load``, but a duplicated key is an error instead of a silent overwrite."""
     return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
@@ -96,7 +108,11 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         raise ConfigError("--set", [f"{show(key)} is not a dotted config path (e.g. model.units)"])
     try:
         value = safe_load(raw) if raw.strip() else None
-    except YAML_FAILURES:
+    except yaml.YAMLError:
+        # Not YAML syntax (``%d-%b-%y``, ``[64,32``): the text itself. The schema then checks it
+        # under its key, and an unknown key is reported as one, not as a YAML problem.
+        value = raw
+    except YAML_FAILURES:  # YAML, but no value Python can hold (a 5,000-digit number, a cycle)
         raise ConfigError("--set", [f"{key}: value {show(raw)} is not valid YAML"]) from None
     return key.split("."), value
 
