@@ -40,7 +40,8 @@ def test_predict_and_compare_read_old_runs(tiny: Tiny, old_runs: Path, tmp_path:
     done = run_cli("predict", str(old_runs / "lstm"), str(tiny.path), "-o", str(scores), "-q")
     assert done.returncode == 0, done.stderr
     frame = pd.read_csv(scores)
-    assert list(frame.columns) == ["id", "score", "y_pred", "risk"] and len(frame) > 0
+    assert list(frame.columns) == ["id", "score", "probability", "y_pred", "risk"] and len(frame) > 0
+    assert (frame["probability"] == frame["score"]).all()  # no calibration.json: the scores themselves
     compared = run_cli("compare", "--all", "--runs-dir", str(old_runs), "-o", str(tmp_path / "report"))
     assert compared.returncode == 0, compared.stderr
     board = pd.read_csv(tmp_path / "report" / "leaderboard.csv")

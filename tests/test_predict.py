@@ -34,13 +34,16 @@ def test_predict_cli_scores_every_customer(tiny_run: Path, write_config, tmp_pat
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == str(out)
     scores = pd.read_csv(out)
-    assert list(scores.columns) == ["id", "score", "y_pred", "risk"]
+    assert list(scores.columns) == ["id", "score", "probability", "y_pred", "risk"]
     assert len(scores) == 250 and scores["id"].is_unique
     import json
 
-    threshold = json.loads((tiny_run / "metrics.json").read_text())["threshold"]
-    assert ((scores["score"] >= threshold).astype(int) == scores["y_pred"]).all()
-    expected = np.where(scores["score"] < 0.3, "low", np.where(scores["score"] < 0.7, "medium", "high"))
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    assert ((scores["score"] >= metrics["threshold"]).astype(int) == scores["y_pred"]).all()
+    # Risk levels on calibrated probabilities; the top one starts no lower than the decision threshold.
+    top = max(0.7, metrics["threshold_probability"])
+    p = scores["probability"]
+    expected = np.where(p < 0.3, "low", np.where(p < top, "medium", "high"))
     assert (scores["risk"] == expected).all()
     assert "250 customers scored" in result.stderr
     assert not list(out.parent.glob(".*tmp*"))

@@ -46,6 +46,7 @@ class Member:
     test_ids: np.ndarray
     test_y: np.ndarray
     test_scores: np.ndarray
+    calibrated: bool = False  # the scores above are the member's calibrated probabilities
 
     @property
     def name(self) -> str:
@@ -83,13 +84,15 @@ def load_member(path: Path) -> Member:
         task_of(metrics).refuse("ensemble")
     except UserError as exc:
         raise UserError(f"{path}: {exc}") from None
-    return Member(
-        path,
-        run,
-        metrics,
-        *_read_scores(path / files.VAL_PREDICTIONS),
-        *_read_scores(path / files.PREDICTIONS),
-    )
+    val_ids, val_y, val_scores = _read_scores(path / files.VAL_PREDICTIONS)
+    test_ids, test_y, test_scores = _read_scores(path / files.PREDICTIONS)
+    calibrated = (path / files.CALIBRATION).is_file()
+    if calibrated:  # combine probabilities, not scores that resampling moved
+        from seqexp.tasks.calibration import Calibrator
+
+        to_p = Calibrator.from_json(json.loads((path / files.CALIBRATION).read_text())).apply
+        val_scores, test_scores = to_p(val_scores), to_p(test_scores)
+    return Member(path, run, metrics, val_ids, val_y, val_scores, test_ids, test_y, test_scores, calibrated)
 
 
 def check_compatible(members: list[Member]) -> None:
@@ -260,6 +263,11 @@ def build_ensemble(
     }
     if len(members) == 1:
         combiner.notes.append("the search kept a single member: no combination beat it on validation")
+    calibrated = [m.name for m in members if m.calibrated]
+    combiner.notes.append(
+        f"combined calibrated probabilities of {len(calibrated)} of {len(members)} members"
+        + (f" ({', '.join(calibrated)})" if calibrated and len(calibrated) < len(members) else "")
+    )
     run_dir = _write_run(
         members, combiner, metrics, val_scores, test_scores, name or f"ensemble-{method}", runs_dir,
         spec={"method": method, "search": search, "max_members": max_members, "objective": objective,
@@ -331,6 +339,7 @@ def _write_run(
                 "meta": combiner.meta,
                 "rank_reference": combiner.rank_reference,
                 "notes": combiner.notes,
+                "calibrated_members": [m.calibrated for m in members],
                 "search": tried,
             },
         )

@@ -118,7 +118,9 @@ def _write(
     )
     task.write_outputs(folder, metrics, ids, y, scores, part=part)
     # The threshold was chosen on the run's validation split: this curve shows where it falls here.
-    task.write_figures(folder, {part: (y, scores)}, decision, part)
+    task.write_figures(
+        folder, {part: (y, scores)}, decision, part, calibrator=run.calibrator, costs=run.cfg.evaluate.costs
+    )
     atomic.write_json(  # written last: its presence means the evaluation folder is complete
         folder / files.EVALUATION_JSON,
         {"run": str(run.folder), "finished": lifecycle.now_iso(), "split": part, "notes": notes, **info},

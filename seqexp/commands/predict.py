@@ -59,23 +59,35 @@ def write_scores(
 ) -> Scored:
     """Score ``data`` chunk by chunk into ``output`` (CSV, written atomically)."""
     task, decision = run.task, run.decision
-    scored = task.new_scored(output, decision, bands or bands_for(run))
+    bands = bands or bands_for(run)
+    scored = task.new_scored(output, decision, bands)
+    scored.threshold_probability = run.metrics.get("threshold_probability")
     output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(output) as tmp, tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(task.predict_header())
         for ids, scores in score_chunks(run, data, chunk=chunk):
-            writer.writerows(task.predict_rows(ids, scores, decision, bands, scored))
+            rows = task.predict_rows(ids, scores, run.probabilities(scores), decision, bands, scored)
+            writer.writerows(rows)
     return scored
 
 
 def bands_for(run: SavedRun, cuts: list[float] | None = None, levels: list[str] | None = None) -> RiskBands:
-    """Bands from the command line, else the run config's ``evaluate.risk_bands``/``risk_levels``."""
+    """Bands from the command line, else the run config's ``evaluate.risk_bands``/``risk_levels``,
+    on calibrated probabilities. The top level starts no lower than the decision threshold (in
+    probability) unless ``evaluate.risk_below_threshold``, so "high" never holds a customer the
+    decision leaves out."""
     evaluate = run.cfg.evaluate
     cuts = cuts if cuts is not None else list(getattr(evaluate, "risk_bands", RiskBands.cuts))
     if levels is None:
         configured = list(getattr(evaluate, "risk_levels", RiskBands.levels))
         levels = configured if len(configured) == len(cuts) + 1 else _default_levels(len(cuts))
+    at = run.metrics.get("threshold_probability")
+    if at is not None and cuts and not getattr(evaluate, "risk_below_threshold", False):
+        below = cuts[-2] if len(cuts) > 1 else 0.0
+        cuts = [*cuts[:-1], min(max(cuts[-1], float(at)), 1 - 1e-9)]
+        if cuts[-1] <= below:  # the threshold sits under the level below: keep the cuts increasing
+            cuts[-1] = below + 1e-9
     return RiskBands(tuple(cuts), tuple(levels))
 
 

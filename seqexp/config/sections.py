@@ -132,17 +132,28 @@ class TopKPercent(Section):
     top_k_percent: float = Field(gt=0, lt=100)
 
 
-ThresholdRule = float | Literal["max_f1", "max_mcc"] | MinRecall | TopKPercent
+ThresholdRule = float | Literal["max_f1", "max_mcc", "max_profit"] | MinRecall | TopKPercent
+
+
+class CostsConfig(Section):
+    """What each outcome of acting on a customer is worth (a cost is negative), per customer."""
+
+    tp: float = Field(description="Value of reaching a responder (e.g. margin of a sale minus the call).")
+    fp: float = Field(description="Value of contacting a non-responder (usually minus the contact cost).")
+    fn: float = Field(0.0, description="Value of missing a responder (often 0: the sale is simply not made).")
+    tn: float = Field(0.0, description="Value of leaving a non-responder alone (usually 0).")
 
 
 def _parse_threshold(value: Any) -> Any:
     if isinstance(value, bool):
-        raise ValueError("must be a number, max_f1, max_mcc, {min_recall: R} or {top_k_percent: P}")
+        raise ValueError(
+            "must be a number, max_f1, max_mcc, max_profit, {min_recall: R} or {top_k_percent: P}"
+        )
     if isinstance(value, int | float):
         if not -1e300 < value < 1e300 or not 0.0 < float(value) < 1.0:  # (10**400 overflows float)
             raise ValueError(f"a fixed threshold must lie strictly between 0 and 1 (got {show(value)})")
         return float(value)
-    if isinstance(value, str) and value in ("max_f1", "max_mcc"):
+    if isinstance(value, str) and value in ("max_f1", "max_mcc", "max_profit"):
         return value
     if isinstance(value, dict) and len(value) == 1:
         key = next(iter(value))
@@ -153,7 +164,7 @@ def _parse_threshold(value: Any) -> Any:
     if isinstance(value, MinRecall | TopKPercent):
         return value
     raise ValueError(
-        f"{show(value)} is not a threshold rule; use a number in (0, 1), max_f1, max_mcc, "
+        f"{show(value)} is not a threshold rule; use a number in (0, 1), max_f1, max_mcc, max_profit, "
         "{min_recall: 0.6} or {top_k_percent: 10}"
     )
 
@@ -168,8 +179,24 @@ class EvaluateConfig(Section):
         "logistic_regression",
         description="Non-neural model trained on the same split and shown beside the main model.",
     )
+    calibration: Literal["none", "sigmoid", "isotonic", "prior"] = Field(
+        "sigmoid",
+        description="Map scores to probabilities, fitted on validation (prior: the exact correction of "
+        "random resampling or class weights, nothing fitted). See docs/evaluate.md, Calibration.",
+    )
+    costs: CostsConfig | None = Field(
+        None, description="Value of each outcome ({tp, fp, fn, tn}): profit figures and the max_profit rule."
+    )
+    bootstrap: int = Field(
+        1000, ge=0, le=100_000, description="Bootstrap resamples for the test intervals (0: none)."
+    )
     risk_bands: list[float] = Field(
-        [0.3, 0.7], description="Score cut points of the risk levels given by 'seqexp predict' (increasing)."
+        [0.3, 0.7],
+        description="Cut points of the risk levels 'seqexp predict' gives, on calibrated probabilities "
+        "(increasing); the top level never starts below the decision threshold unless risk_below_threshold.",
+    )
+    risk_below_threshold: bool = Field(
+        False, description="Let the top risk level reach below the decision threshold (off: it starts there)."
     )
     risk_levels: list[str] = Field(
         ["low", "medium", "high"], description="Names of the risk levels: one more than risk_bands."
@@ -178,6 +205,10 @@ class EvaluateConfig(Section):
     @model_validator(mode="after")
     def _bands_fit_levels(self) -> EvaluateConfig:
         check_risk_bands(self.risk_bands, self.risk_levels)
+        if self.threshold == "max_profit" and self.costs is None:
+            raise ValueError(
+                "threshold max_profit needs evaluate.costs: {tp: ..., fp: ...} (values per customer)"
+            )
         return self
 
 

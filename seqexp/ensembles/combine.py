@@ -41,6 +41,7 @@ class Combiner:
     meta: dict[str, Any] | None = None  # stack: {"coef": [...], "intercept": x}
     rank_reference: list[list[float]] | None = None  # rank: each member's sorted validation scores
     notes: list[str] = field(default_factory=list)
+    calibrated: list[bool] = field(default_factory=list)  # per member: its calibrated probabilities are used
 
     def combine(self, scores: np.ndarray) -> np.ndarray:
         """``scores``: (rows, members) in member order -> one score per row in [0, 1]."""
@@ -184,6 +185,8 @@ def load_combiner(run_dir: Path) -> tuple[list[str], Combiner]:
         raise UserError(f"{run_dir}: not an ensemble run (no {files.ENSEMBLE})")
     state = json.loads(path.read_text())
     combiner = Combiner(state["method"], state["weights"], state.get("meta"), state.get("rank_reference"))
+    # Ensembles made before calibration existed combined raw scores: none of their members is calibrated.
+    combiner.calibrated = list(state.get("calibrated_members", [False] * len(state["members"])))
     return state["members"], combiner
 
 

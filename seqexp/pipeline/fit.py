@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
+
 from seqexp.config.experiment import ExperimentConfig
 from seqexp.config.section import Component
 from seqexp.models.base import Estimator, FitData
@@ -74,8 +76,9 @@ def fit_model(
 
 def fit_baseline(
     cfg: ExperimentConfig, task: Task, prepared: Prepared, fit_train: FitData
-) -> dict[str, Any] | None:
-    """The non-neural bar, trained on the same (balanced) training rows, decided the same way."""
+) -> tuple[dict[str, Any], np.ndarray] | None:
+    """The non-neural bar, trained on the same (balanced) training rows, decided the same way: its
+    metrics and its test scores (for the paired comparison with the model)."""
     from seqexp.models import build_estimator
     from seqexp.registry import MODELS
 
@@ -87,8 +90,19 @@ def fit_baseline(
     val, test = prepared.val, prepared.test
     baseline.fit(fit_train, FitData(val.X, val.y), train_cfg=cfg.train, callbacks=[])
     s_val, s_test = baseline.predict(val.X), baseline.predict(test.X)
-    decision = task.decide(cfg.evaluate.threshold, val.y, s_val)  # validation only, like the model
-    return {"model": name, **task.score(decision, {"val": (val.y, s_val), "test": (test.y, s_test)})}
+    decision = task.decide(cfg.evaluate.threshold, val.y, s_val, cfg.evaluate.costs)  # validation only
+    measured = task.score(decision, {"val": (val.y, s_val), "test": (test.y, s_test)})
+    return {"model": name, **measured}, s_test
+
+
+def fitted_rates(prepared: Prepared, fit_train: FitData) -> tuple[float, float]:
+    """(natural positive rate of the training split, the rate the model was fitted at): resampling
+    and class weights move the second; the ``prior`` calibration undoes exactly that move."""
+    natural = float(np.mean(prepared.train.y == 1))
+    weights = fit_train.class_weight or {}
+    positives = float(np.sum(fit_train.y == 1)) * weights.get(1, 1.0)
+    negatives = float(np.sum(fit_train.y != 1)) * weights.get(0, 1.0)
+    return natural, positives / max(positives + negatives, 1e-12)
 
 
 def write_history(run_dir: Path, history: list[dict]) -> None:

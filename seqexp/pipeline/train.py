@@ -8,6 +8,7 @@ interruption) is ``runfolder.lifecycle.recording``'s job, not this module's.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,14 @@ import numpy as np
 from seqexp.config.experiment import ExperimentConfig
 from seqexp.config.yaml_io import to_yaml
 from seqexp.models.base import Estimator
-from seqexp.pipeline.fit import Say, balance_train, fit_baseline, fit_model, keep_partial_history
+from seqexp.pipeline.fit import (
+    Say,
+    balance_train,
+    fit_baseline,
+    fit_model,
+    fitted_rates,
+    keep_partial_history,
+)
 from seqexp.pipeline.prepare import Prepared, prepare
 from seqexp.runfolder import atomic, files, lifecycle
 from seqexp.tasks import Task
@@ -75,9 +83,12 @@ def run_steps(cfg: ExperimentConfig, record: lifecycle.RunRecord, log: Say, prog
     parts = {"val": (val.y, estimator.predict(val.X)), "test": (test.y, estimator.predict(test.X))}
     metrics = measure(cfg, task, parts)
     metrics.update(task.reference_baselines(prepared.train.y, parts))
-    if (baseline := fit_baseline(cfg, task, prepared, fit_train)) is not None:
-        metrics["baseline"] = baseline
+    baseline = fit_baseline(cfg, task, prepared, fit_train)
+    if baseline is not None:
+        metrics["baseline"] = baseline[0]
     _log_baselines(task, metrics, log)
+    _calibrate(cfg, task, metrics, parts, fitted_rates(prepared, fit_train), run_dir, log)
+    _claims(cfg, task, metrics, parts, baseline, log)
     write_outputs(run_dir, cfg, task, metrics, prepared, parts, history, estimator, log)
     estimator.save(run_dir)
     record.finish(
@@ -94,8 +105,54 @@ def run_steps(cfg: ExperimentConfig, record: lifecycle.RunRecord, log: Say, prog
 def measure(cfg: ExperimentConfig, task: Task, parts: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
     """Decide on validation (the threshold rule), then measure every part under that decision."""
     y_val, s_val = parts["val"]
-    decision = task.decide(cfg.evaluate.threshold, y_val, s_val)  # validation only
+    decision = task.decide(cfg.evaluate.threshold, y_val, s_val, cfg.evaluate.costs)  # validation only
     return {**task.score(decision, parts), "model": cfg.model.name}
+
+
+def _calibrate(
+    cfg: ExperimentConfig, task: Task, metrics: dict, parts: dict, rates: tuple[float, float], run_dir: Path,
+    log: Say,
+) -> None:  # fmt: skip
+    """Fit the calibrator on validation; ``calibration.json``, and quality before and after."""
+    from seqexp.tasks.calibration import Calibrator
+
+    state, report = task.calibrate(cfg.evaluate.calibration, parts, rates=rates, seed=cfg.seed)
+    if state is None:
+        return
+    atomic.write_json(run_dir / files.CALIBRATION, state)
+    metrics["calibration"] = report
+    metrics["threshold_probability"] = float(
+        Calibrator.from_json(state).apply(np.array([metrics["threshold"]]))[0]
+    )
+    test = report["test"]
+    log(
+        f"calibration {report['method']} (fitted on validation): test ECE {test['before']['ece']:.4f} -> "
+        f"{test['after']['ece']:.4f}, Brier {test['before']['brier']:.4f} -> {test['after']['brier']:.4f}"
+    )
+
+
+def _claims(
+    cfg: ExperimentConfig, task: Task, metrics: dict, parts: dict, baseline: tuple[dict, np.ndarray] | None,
+    log: Say,
+) -> None:  # fmt: skip
+    """Bootstrap intervals, profit, and the paired verdict against the baseline."""
+    decision = task.decision_of(metrics)
+    resamples = cfg.evaluate.bootstrap
+    metrics.update(task.claims(parts, decision, seed=cfg.seed, resamples=resamples, costs=cfg.evaluate.costs))
+    if baseline is None:
+        return
+    y_test, s_test = parts["test"]
+    other = task.decision_of(baseline[0])
+    verdict = task.versus(y_test, s_test, baseline[1], (decision, other), seed=cfg.seed, resamples=resamples)
+    if verdict is None:
+        return
+    metrics["vs_baseline"] = {"baseline": baseline[0]["model"], **verdict}
+    low, high = verdict["interval"]
+    log(
+        f"{cfg.model.name} vs {baseline[0]['model']}: test {verdict['metric']} difference "
+        f"{verdict['difference']:+.4f} [{low:+.4f}, {high:+.4f}] (paired bootstrap, "
+        f"{verdict['resamples']} resamples): beats baseline: {verdict['verdict']}"
+    )
 
 
 def _describe_data(cfg: ExperimentConfig, prepared: Prepared, log: Say, seconds: float) -> None:
@@ -149,7 +206,11 @@ def write_outputs(
     decision = task.decision_of(metrics)
     task.write_predictions(run_dir / files.VAL_PREDICTIONS, val.ids, val.y, parts["val"][1], decision)
     started = time.perf_counter()
-    task.write_figures(run_dir, parts, decision, "val")
+    from seqexp.tasks.calibration import Calibrator
+
+    calibration = run_dir / files.CALIBRATION
+    calibrator = Calibrator.from_json(json.loads(calibration.read_text())) if calibration.is_file() else None
+    task.write_figures(run_dir, parts, decision, "val", calibrator=calibrator, costs=cfg.evaluate.costs)
     stop = cfg.train.early_stopping
     monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
     figures.plot_history(history, run_dir / files.HISTORY_PNG, monitor, mode)

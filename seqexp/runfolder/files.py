@@ -20,6 +20,7 @@ CHECKPOINT = "checkpoint.keras"  # best weights so far (by the early-stopping mo
 TENSORBOARD = "tensorboard"  # a folder
 CONFUSION_CSV = "confusion_matrix.csv"
 CONFUSION_PNG = "confusion_matrix.png"
+CALIBRATION = "calibration.json"  # the calibrator fitted on validation (scores -> probabilities)
 PREDICTIONS = "predictions.csv"  # the test split (or the evaluated data)
 VAL_PREDICTIONS = "val_predictions.csv"
 
@@ -35,6 +36,8 @@ ROC_PNG = "roc_curve.png"
 PR_PNG = "pr_curve.png"
 CALIBRATION_PNG = "calibration.png"
 THRESHOLD_PNG = "threshold_curve.png"
+GAINS_PNG = "gains_lift.png"
+PROFIT_PNG = "profit_curve.png"
 HISTORY_PNG = "history.png"
 MODEL_SUMMARY = "model_summary.txt"
 MODEL_DIAGRAM = "model.png"

@@ -18,6 +18,7 @@ from seqexp.errors import UserError
 from seqexp.pipeline.scaling import Standardizer
 from seqexp.runfolder import files, lifecycle
 from seqexp.tasks import Decision, Task, task_of
+from seqexp.tasks.calibration import Calibrator
 
 NEEDED = (files.CONFIG, files.METRICS, files.PREPROCESS)
 
@@ -35,6 +36,7 @@ class SavedRun:
     trust: bool = False  # the user vouched for this folder: pickled models may load
     _estimator: Any = field(default=None, repr=False)
     _scorer: Any = field(default=None, repr=False)
+    _calibrator: Calibrator | None = field(default=None, repr=False)
 
     @property
     def task(self) -> Task:
@@ -59,6 +61,19 @@ class SavedRun:
                 self.record.get("estimator", "keras"), self.folder, trust=self.trust
             )
         return self._estimator
+
+    @property
+    def calibrator(self) -> Calibrator:
+        """The calibration fitted on the run's validation split (the identity for runs without one)."""
+        if self._calibrator is None:
+            path = self.folder / files.CALIBRATION
+            state = json.loads(path.read_text()) if path.is_file() else {"method": "none"}
+            self._calibrator = Calibrator.from_json(state)
+        return self._calibrator
+
+    def probabilities(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of the model's scores."""
+        return self.calibrator.apply(scores)
 
     @property
     def scorer(self) -> Any:
@@ -103,16 +118,24 @@ class CombinedEstimator:
 
     kind = "ensemble"
 
-    def __init__(self, members: list[Any], combiner: Any):
-        self.members = members
+    def __init__(self, members: list[SavedRun], combiner: Any):
+        self.members = members  # each member's scores go through its own calibration when it has one
         self.combiner = combiner
+        flags = list(getattr(combiner, "calibrated", [])) or [False] * len(members)
+        self._maps = [
+            m.probabilities if used else (lambda s: s) for m, used in zip(members, flags, strict=True)
+        ]
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.combiner.combine(np.column_stack([member.predict(X) for member in self.members]))
+        columns = [to_p(m.estimator.predict(X)) for m, to_p in zip(self.members, self._maps, strict=True)]
+        return self.combiner.combine(np.column_stack(columns))
 
     def batch_scorer(self) -> Any:
-        scorers = [member.batch_scorer() for member in self.members]
-        return lambda X: self.combiner.combine(np.column_stack([score(X) for score in scorers]))
+        scorers = [m.estimator.batch_scorer() for m in self.members]
+        maps = self._maps
+        return lambda X: self.combiner.combine(
+            np.column_stack([to_p(score(X)) for score, to_p in zip(scorers, maps, strict=True)])
+        )
 
 
 def _open_ensemble(folder: Path, record: dict[str, Any], trust: bool) -> SavedRun:
@@ -132,5 +155,5 @@ def _open_ensemble(folder: Path, record: dict[str, Any], trust: bool) -> SavedRu
         schema=first.schema,
         trust=trust,
     )
-    run._estimator = CombinedEstimator([member.estimator for member in members], combiner)
+    run._estimator = CombinedEstimator(members, combiner)
     return run

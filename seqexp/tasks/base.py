@@ -40,6 +40,9 @@ class Scored:
     counts: Counter = field(default_factory=Counter)  # risk levels (binary) or predicted classes
     unseen: dict[str, int] = field(default_factory=dict)
     task: Task | None = None  # the task that scored them, which words the summary
+    positive_in: set[str] = field(default_factory=set)  # risk levels holding predicted positives
+    bands: Any = None  # the risk levels the rows were given (binary)
+    threshold_probability: float | None = None  # the decision threshold as a calibrated probability
 
     def lines(self) -> list[str]:
         assert self.task is not None
@@ -65,8 +68,8 @@ class Task(ABC):
 
     # ------------------------------------------------------------------ deciding and measuring
     @abstractmethod
-    def decide(self, rule: Any, y_val: np.ndarray, scores_val: np.ndarray) -> Decision:
-        """The decision, set on validation rows only."""
+    def decide(self, rule: Any, y_val: np.ndarray, scores_val: np.ndarray, costs: Any = None) -> Decision:
+        """The decision, set on validation rows only (``costs``: for a profit rule)."""
 
     @abstractmethod
     def decision_of(self, metrics: dict[str, Any]) -> Decision:
@@ -103,6 +106,27 @@ class Task(ABC):
         """Baselines that need no model (e.g. the most frequent class), by ``metrics.json`` key."""
         return {}
 
+    # ------------------------------------------------------------------ probabilities and claims
+    def calibrate(
+        self, method: str, parts: Parts, *, rates: tuple[float, float], seed: int
+    ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """Fit a calibrator on the validation part: (its JSON state or None, a report for
+        metrics.json). Tasks whose outputs are already probabilities per class return (None, {})."""
+        return None, {}
+
+    def claims(
+        self, parts: Parts, decision: Decision, *, seed: int, resamples: int, costs: Any = None
+    ) -> dict[str, Any]:
+        """Intervals of the test metrics and business figures, for metrics.json (may be empty)."""
+        return {}
+
+    def versus(
+        self, y: np.ndarray, scores: np.ndarray, other: np.ndarray, decisions: tuple[Decision, Decision],
+        *, seed: int, resamples: int,
+    ) -> dict[str, Any] | None:  # fmt: skip
+        """A paired comparison of two models on the same rows (None where the task has none)."""
+        return None
+
     def check_labels(self, y: np.ndarray) -> None:  # noqa: B027  (a hook)
         """Refuse labels this run cannot score (evaluate on new data)."""
 
@@ -121,8 +145,9 @@ class Task(ABC):
         """One row per customer (``y_true`` left out when labels are unknown)."""
 
     def write_figures(  # noqa: B027  (a hook: not every task draws figures of its own)
-        self, folder: Path, parts: Parts, decision: Decision, decided_on: str
-    ) -> None:
+        self, folder: Path, parts: Parts, decision: Decision, decided_on: str, *, calibrator: Any = None,
+        costs: Any = None,
+    ) -> None:  # fmt: skip
         """The task's own figures (binary: ranking curves, calibration, metric vs threshold)."""
 
     # ------------------------------------------------------------------ scoring new customers
@@ -140,9 +165,11 @@ class Task(ABC):
 
     @abstractmethod
     def predict_rows(
-        self, ids: np.ndarray, scores: np.ndarray, decision: Decision, bands: Any, scored: Scored
-    ) -> list[tuple[Any, ...]]:
-        """Rows of one chunk of scored customers; counts what was predicted into ``scored``."""
+        self, ids: np.ndarray, scores: np.ndarray, probabilities: np.ndarray, decision: Decision,
+        bands: Any, scored: Scored,
+    ) -> list[tuple[Any, ...]]:  # fmt: skip
+        """Rows of one chunk of scored customers (``probabilities``: calibrated scores); counts what
+        was predicted into ``scored``."""
 
     @abstractmethod
     def summary_lines(self, scored: Scored) -> list[str]:

@@ -1,8 +1,9 @@
 """The binary task: one score per customer, a threshold chosen on validation, risk levels.
 
-Files: ``metrics.json`` (``threshold``, ``threshold_rule``, metrics per part), a 2 x 2 confusion
-matrix, ``predictions.csv`` with ``id, y_true, score, y_pred``; ``seqexp predict`` writes
-``id, score, y_pred, risk``.
+Files: ``metrics.json`` (``threshold``, ``threshold_rule``, metrics per part with lift, capture and
+KS, ``calibration`` before and after, ``intervals`` of the test metrics, ``profit`` when costs are
+given), a 2 x 2 confusion matrix, ``predictions.csv`` with ``id, y_true, score, y_pred``,
+``calibration.json``; ``seqexp predict`` writes ``id, score, probability, y_pred, risk``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from seqexp.config.experiment import ExperimentConfig
 from seqexp.runfolder import files
 from seqexp.runfolder.atomic import atomic_path, write_json, write_text
-from seqexp.tasks import binary_metrics
+from seqexp.tasks import binary_metrics, bootstrap, business, calibration
 from seqexp.tasks.base import Decision, Parts, Scored, Task, unseen_line
 
 SHOWN = ("pr_auc", "roc_auc", "f1", "mcc", "precision", "recall", "balanced_accuracy", "accuracy")
@@ -49,8 +50,11 @@ class BinaryTask(Task):
     def check_config(self, cfg: ExperimentConfig) -> None:
         """Every setting applies to a binary target."""
 
-    def decide(self, rule: Any, y_val: np.ndarray, scores_val: np.ndarray) -> Decision:
-        threshold = binary_metrics.choose_threshold(rule, y_val, scores_val)
+    def decide(self, rule: Any, y_val: np.ndarray, scores_val: np.ndarray, costs: Any = None) -> Decision:
+        if rule == "max_profit":
+            threshold = business.max_profit_threshold(y_val, scores_val, costs)
+        else:
+            threshold = binary_metrics.choose_threshold(rule, y_val, scores_val)
         return Decision(threshold, binary_metrics.describe_rule(rule))
 
     def decision_of(self, metrics: dict[str, Any]) -> Decision:
@@ -64,7 +68,47 @@ class BinaryTask(Task):
         return Decision(float(threshold), f"fixed {threshold:g} ({where})")
 
     def measure(self, y: np.ndarray, scores: np.ndarray, decision: Decision) -> dict[str, float]:
-        return binary_metrics.binary_metrics(y, scores, self._cut(decision))
+        measured = binary_metrics.binary_metrics(y, scores, self._cut(decision))
+        if len(np.unique(y)) > 1:
+            measured.update(business.ranking_figures(y, scores))
+        return measured
+
+    def calibrate(
+        self, method: str, parts: Parts, *, rates: tuple[float, float], seed: int
+    ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        y_val, s_val = parts["val"]
+        calibrator = calibration.fit(method, y_val, s_val, prior=rates)
+        report: dict[str, Any] = {"method": method}
+        for part, (y, scores) in parts.items():
+            # validation: out of fold (no row judged by a calibrator fitted on it); test: fitted on val
+            after = (calibration.out_of_fold(method, y, scores, seed=seed, prior=rates) if part == "val"
+                     else calibrator.apply(scores))  # fmt: skip
+            report[part] = {"before": calibration.quality(y, scores), "after": calibration.quality(y, after)}
+        return calibrator.to_json(), report
+
+    def claims(
+        self, parts: Parts, decision: Decision, *, seed: int, resamples: int, costs: Any = None
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        y, scores = parts["test"]
+        if resamples and len(np.unique(y)) > 1:
+            intervals = bootstrap.intervals(y, scores, self._cut(decision), seed=seed, resamples=resamples)
+            out["intervals"] = {"test": intervals, "level": bootstrap.LEVEL, "resamples": resamples}
+        if costs is not None:
+            out["profit"] = {}
+            for part, (y_p, s_p) in parts.items():
+                total = business.profit(y_p, s_p, self._cut(decision), costs)
+                out["profit"][part] = {"total": total, "per_customer": total / max(len(y_p), 1)}
+        return out
+
+    def versus(
+        self, y: np.ndarray, scores: np.ndarray, other: np.ndarray, decisions: tuple[Decision, Decision],
+        *, seed: int, resamples: int,
+    ) -> dict[str, Any] | None:  # fmt: skip
+        if not resamples or len(np.unique(y)) < 2:
+            return None
+        cuts = (self._cut(decisions[0]), self._cut(decisions[1]))
+        return bootstrap.paired_difference(y, scores, other, seed=seed, thresholds=cuts, resamples=resamples)
 
     def per_class(self, y: np.ndarray, scores: np.ndarray, decision: Decision) -> dict[str, Any]:
         return binary_metrics.classification_report(y, scores, self._cut(decision))
@@ -106,10 +150,15 @@ class BinaryTask(Task):
                 row = [cid, int(label)] if label is not None else [cid]
                 writer.writerow([*row, f"{score:.6f}", int(score >= threshold)])
 
-    def write_figures(self, folder: Path, parts: Parts, decision: Decision, decided_on: str) -> None:
+    def write_figures(
+        self, folder: Path, parts: Parts, decision: Decision, decided_on: str, *, calibrator: Any = None,
+        costs: Any = None,
+    ) -> None:  # fmt: skip
+        from seqexp.reporting.decision_figures import write_decision_figures
         from seqexp.reporting.figures import write_score_plots
 
         write_score_plots(folder, parts, self._cut(decision), decided_on)
+        write_decision_figures(folder, parts, self._cut(decision), calibrator=calibrator, costs=costs)
 
     def check_predict_options(self, cuts: list[float] | None, levels: list[str] | None) -> None:
         """Risk bands apply to binary scores."""
@@ -117,29 +166,51 @@ class BinaryTask(Task):
     def new_scored(self, output: Path, decision: Decision, bands: Any) -> Scored:
         scored = super().new_scored(output, decision, bands)
         scored.counts = Counter(dict.fromkeys(bands.levels, 0))  # every level shown, even when empty
+        scored.bands = bands
         return scored
 
     def predict_header(self) -> list[str]:
-        return ["id", "score", "y_pred", "risk"]
+        return ["id", "score", "probability", "y_pred", "risk"]
 
     def predict_rows(
-        self, ids: np.ndarray, scores: np.ndarray, decision: Decision, bands: Any, scored: Scored
-    ) -> list[tuple[Any, ...]]:
+        self, ids: np.ndarray, scores: np.ndarray, probabilities: np.ndarray, decision: Decision,
+        bands: Any, scored: Scored,
+    ) -> list[tuple[Any, ...]]:  # fmt: skip
         predicted = (scores >= self._cut(decision)).astype(int)
-        risk = bands.assign(scores)
+        risk = bands.assign(probabilities)
         scored.rows += len(ids)
         scored.predicted_positive += int(predicted.sum())
         scored.counts.update(risk.tolist())
-        return list(zip(ids.tolist(), np.char.mod("%.6f", scores).tolist(), predicted.tolist(),
-                        risk.tolist(), strict=True))  # fmt: skip
+        for level in np.unique(risk[predicted == 1]).tolist():  # which levels hold predicted positives
+            scored.positive_in.add(level)
+        return list(zip(ids.tolist(), np.char.mod("%.6f", scores).tolist(),
+                        np.char.mod("%.6f", probabilities).tolist(), predicted.tolist(), risk.tolist(),
+                        strict=True))  # fmt: skip
 
     def summary_lines(self, scored: Scored) -> list[str]:
         return [
             f"{scored.rows} customers scored; {scored.predicted_positive} predicted positive at "
             f"threshold {scored.threshold:.3f}",
             "risk levels: " + ", ".join(f"{k} {v}" for k, v in scored.counts.items()),
+            *self._bands_line(scored),
             *unseen_line(scored.unseen),
         ]
+
+    @staticmethod
+    def _bands_line(scored: Scored) -> list[str]:
+        """How the risk levels relate to the decision: where the top one starts, which hold positives."""
+        bands = scored.bands
+        if bands is None:
+            return []
+        cuts = " < ".join(
+            f"{level} < {cut:.3f}" for level, cut in zip(bands.levels, bands.cuts, strict=False)
+        )
+        line = f"risk levels on calibrated probability: {cuts} <= {bands.levels[-1]}"
+        if scored.threshold_probability is not None:
+            line += f"; the decision threshold is probability {scored.threshold_probability:.3f}"
+        held = [level for level in bands.levels if level in scored.positive_in]
+        line += f"; predicted positives are in: {', '.join(held) or 'none'}"
+        return [line]
 
     def title(self, metrics: dict[str, Any], part: str = "test") -> str:
         return f"{part} metrics (threshold {metrics['threshold']:.3f}: {metrics['threshold_rule']})"

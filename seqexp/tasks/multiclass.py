@@ -82,7 +82,7 @@ class MulticlassTask(Task):
                 "multi-class configs with seqexp train"
             )
 
-    def decide(self, rule: Any, y_val: np.ndarray, scores_val: np.ndarray) -> Decision:
+    def decide(self, rule: Any, y_val: np.ndarray, scores_val: np.ndarray, costs: Any = None) -> Decision:
         return ARGMAX
 
     def decision_of(self, metrics: dict[str, Any]) -> Decision:
@@ -169,8 +169,9 @@ class MulticlassTask(Task):
         return ["id", "y_pred", "p_pred"]
 
     def predict_rows(
-        self, ids: np.ndarray, scores: np.ndarray, decision: Decision, bands: Any, scored: Scored
-    ) -> list[tuple[Any, ...]]:
+        self, ids: np.ndarray, scores: np.ndarray, probabilities: np.ndarray, decision: Decision,
+        bands: Any, scored: Scored,
+    ) -> list[tuple[Any, ...]]:  # fmt: skip
         best = scores.argmax(axis=1)
         chosen = np.asarray(self.classes, dtype=object)[best]
         p_best = np.char.mod("%.6f", scores[np.arange(len(best)), best])
