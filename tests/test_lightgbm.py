@@ -169,3 +169,22 @@ def test_a_lightgbm_run_evaluates_without_trust_run(tmp_path: Path) -> None:
     original = json.loads((run_dir / "metrics.json").read_text())
     assert again["test"]["pr_auc"] == original["test"]["pr_auc"]
     assert again["test"]["roc_auc"] == original["test"]["roc_auc"]
+
+
+@pytest.mark.parametrize(
+    ("config", "rows"), [("retail_response_lightgbm.yaml", 6884), ("bank_marketing_lightgbm.yaml", 41188)]
+)
+def test_the_shipped_configs_train_on_the_real_data(config: str, rows: int, tmp_path: Path) -> None:
+    from tests.conftest import CONFIGS, SHARED_DATA
+
+    assert SHARED_DATA.is_dir(), f"the real data sets are expected in {SHARED_DATA}"
+    shrink = ["--set", "model.n_estimators=30", "--set", "evaluate.baseline=none", "-q"]
+    result = run_cli("train", str(CONFIGS / config), "--runs-dir", str(tmp_path), *shrink)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run_dir = Path(result.stdout.strip().splitlines()[-1])
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "completed" and run["estimator"] == "lightgbm"
+    assert run["data_report"].get("rows", run["data_report"].get("customers")) == rows
+    assert "duration" not in run["feature_names"]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert 0.6 < metrics["test"]["roc_auc"] < 1.0
