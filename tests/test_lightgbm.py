@@ -84,6 +84,7 @@ def test_same_seed_same_model_and_bagging_follows_the_seed() -> None:
     a, _ = _fit(X, y, seed=3, **bagged)
     b, _ = _fit(X, y, seed=3, **bagged)
     c, _ = _fit(X, y, seed=4, **bagged)
+    assert a.booster.model_to_string() == b.booster.model_to_string()  # the same trees, byte for byte
     assert np.array_equal(a.predict(X), b.predict(X))
     assert not np.array_equal(a.predict(X), c.predict(X))
 
