@@ -299,3 +299,58 @@ def test_trials_that_keep_failing_stop_the_search_with_the_reason(tmp_path: Path
     rows = _read_csv(folder / "trials.csv")
     assert len(rows) == 3 and {r["status"] for r in rows} == {"failed"}  # keras-tuner stops after 3
     assert all("smote needs more minority rows" in r["error"] for r in rows)
+
+
+# --------------------------------------------------------------------------- models that are not Keras
+
+LIGHTGBM_TUNE = """
+name: tl
+seed: 7
+data: {name: synthetic_transactions, customers: 400, sequence_length: 5, positive_rate: 0.15}
+balance: {name: class_weight}
+model: {name: lightgbm, n_estimators: 200, early_stopping_rounds: 10}
+evaluate: {threshold: max_f1, baseline: none}
+tune:
+  tuner: random
+  objective: {metric: val_pr_auc}
+  max_trials: 3
+  top_k: 1
+  space:
+    model.num_leaves: {int: [4, 16]}
+    model.learning_rate: {float: [0.02, 0.3], log: true}
+"""
+
+
+def test_a_random_search_over_lightgbm_fits_each_trial_like_train(tmp_path: Path) -> None:
+    """Trials of a non-Keras model run through build_estimator(...).fit in the trial process; the
+    objective is the validation score, and the best trial retrained as a run scores the same."""
+    from seqexp.tuning.search import run_tune
+
+    result = run_tune(validate_config(yaml.safe_load(LIGHTGBM_TUNE)), runs_dir=tmp_path)
+    rows = _read_csv(result.folder / "trials.csv")
+    assert len(rows) == 3 and {r["status"] for r in rows} == {"completed"}
+    for row in rows:
+        assert 4 <= int(row["model.num_leaves"]) <= 16 and 0.02 <= float(row["model.learning_rate"]) <= 0.3
+        assert row["objective"] == row["val_pr_auc"]
+        assert {"val_loss", "val_auc", "val_f1", "val_mcc"} <= set(row)
+        assert 1 <= float(row["epochs"]) <= 200  # boosting rounds grown, early stopping included
+    assert len({(r["model.num_leaves"], r["model.learning_rate"]) for r in rows}) == 3
+    best = max(rows, key=lambda r: float(r["objective"]))
+    assert load_config(result.folder / "best_config.yaml").model.name == "lightgbm"
+    (top,) = sorted((result.folder / "top").iterdir())
+    assert (top / "model_lightgbm.txt").is_file()
+    retrained = json.loads((top / "metrics.json").read_text())["val"]["pr_auc"]
+    assert f"{retrained:.6g}" == best["objective"]  # same rows, same seed: the same model
+
+
+def test_scikit_learn_spaces_validate_and_hyperband_needs_keras_models() -> None:
+    raw = yaml.safe_load(LIGHTGBM_TUNE)
+    raw["tune"]["space"] = {"model.name": {"choice": ["lightgbm", "logistic_regression", "lstm"]},
+                            "model.C": {"float": [0.01, 10.0], "log": True},
+                            "model.num_leaves": {"int": [4, 16]}}  # fmt: skip
+    cfg = validate_config(raw)  # one space over three families, each key under the models that have it
+    base = space_mod.base_raw(cfg)
+    assert space_mod.conditions("model.C", cfg.tune.space, base) == ["logistic_regression"]
+    raw["tune"].update(tuner="hyperband", max_epochs=2)
+    with pytest.raises(ConfigError, match="tune.tuner: hyperband .* lightgbm, logistic_regression are not"):
+        validate_config(raw)

@@ -29,7 +29,7 @@ def build_keras_model(model_cfg: Component, train_cfg: TrainConfig, spec: InputS
 
     entry = MODELS.get(model_cfg.name)
     if "architecture" not in entry.extras:
-        raise UserError(f"model.name: {entry.name} is not a Keras model; tune searches Keras models")
+        raise UserError(f"model.name: {entry.name} is not a Keras model: it has no architecture to compile")
     return compiled(entry.extras["architecture"], model_cfg, train_cfg, spec)
 
 

@@ -3,6 +3,8 @@
 Both read tables as they are and sequences as per-customer features (``seqexp.models.features``).
 Logistic regression saves as JSON; HistGradientBoosting can only be pickled, so it is saved with
 joblib and reloads only with ``trust=True`` (a pickle runs code when it loads: trusted runs only).
+LightGBM, the third baseline, lives in ``seqexp.models.lgbm`` (saved as text, no pickle) and is
+registered by the import below, beside these two.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pydantic import Field
 from seqexp.config.section import Section
 from seqexp.config.sections import TrainConfig
 from seqexp.errors import UserError
+from seqexp.models import lgbm  # noqa: F401  (registers the lightgbm model with the baselines)
 from seqexp.models.base import Estimator, FitData, InputSpec
 from seqexp.models.features import table_features
 from seqexp.registry import MODELS

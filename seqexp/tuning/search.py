@@ -3,8 +3,9 @@
 keras-tuner keeps its three parts: the *oracle* (random, hyperband, bayesian) proposes values, the
 *tuner* runs trials, and the *hypermodel* turns values into a model. Ours maps values into a copy of
 the config and calls the same builders as ``seqexp train`` (``prepare`` once per search, then per
-trial ``balance`` on the training split and ``build_keras_model``); the builders never know about
-tuning.
+trial ``balance`` on the training split and ``build_keras_model``, or for a model that is not a
+Keras architecture, such as LightGBM or scikit-learn's, ``build_estimator(...).fit``); the builders
+never know about tuning.
 """
 
 from __future__ import annotations

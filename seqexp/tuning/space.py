@@ -174,14 +174,33 @@ def space_problems(cfg: ExperimentConfig) -> list[str]:
             except ConfigError as exc:
                 reasons = "; ".join(p for p in exc.problems)
                 problems.append(f"tune.space.{key}: value {value!r} is refused by the schema ({reasons})")
-            if key.endswith(".name") and isinstance(value, str):
-                from seqexp.registry import MODELS
-
-                if key == "model.name" and value in MODELS and "keras" not in MODELS.get(value).tags:
-                    problems.append(
-                        f"tune.space.model.name: {value} is not a Keras model; tune searches Keras models"
-                    )
+    if tune_of(cfg).tuner == "hyperband" and (
+        others := [n for n in _model_names(space, base) if not is_keras(n)]
+    ):
+        verb = "is not a Keras model" if len(others) == 1 else "are not Keras models"
+        problems.append(
+            f"tune.tuner: hyperband gives each trial a budget of epochs, and {', '.join(others)} "
+            f"{verb} trained in epochs; use tuner: random or bayesian"
+        )
     return problems
+
+
+def is_keras(model_name: str) -> bool:
+    """Whether a registered model is a Keras architecture, trained epoch by epoch in the tuner's own
+    loop; any other model (LightGBM, scikit-learn) is trained by its builder's ``fit``, as
+    ``seqexp train`` trains it (``seqexp.tuning.estimator_trial``)."""
+    from seqexp.registry import MODELS
+
+    return "architecture" in MODELS.get(model_name).extras
+
+
+def _model_names(space: dict[str, Any], base: dict[str, Any]) -> list[str]:
+    """The models a search may train: the searched ``model.name`` choices, else the base model."""
+    from seqexp.registry import MODELS
+
+    dist = space.get("model.name")
+    names = list(dist.choice) if dist is not None and dist.choice else [base["model"]["name"]]
+    return [n for n in names if isinstance(n, str) and n in MODELS]
 
 
 def declare(hp: Any, space: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:

@@ -7,8 +7,11 @@ search of hundreds of trials in one process would grow without bound, so each tr
 in a child process, and a fresh child takes over after a few trials: memory stays bounded.
 
 The child is started with ``spawn`` (a fork of a process running TensorFlow is unsafe) and receives
-the config and the prepared data once; each call trains one trial exactly as keras-tuner's
-``Tuner.run_trial`` would (build, optional Hyperband weights, fit, keep the best epoch's weights).
+the config and the prepared data once; each call trains one trial. A Keras model is trained exactly
+as keras-tuner's ``Tuner.run_trial`` would (build, optional Hyperband weights, fit, keep the best
+epoch's weights); any other model (LightGBM, scikit-learn) through ``build_estimator(...).fit(...)``
+as ``seqexp train`` fits it, its objective taken from its validation scores (``estimator_trial``),
+and such a child never imports TensorFlow unless the model needs it.
 """
 
 from __future__ import annotations
@@ -29,12 +32,17 @@ def init_child(cfg_data: dict[str, Any], prepared: Any) -> None:
     """Runs once in each new child: quiet TensorFlow, keep the config and data for its trials."""
     _exit_with_parent()
     from seqexp.config.loading import validate_config
+
+    _STATE["cfg"] = validate_config(cfg_data, source="tune config")
+    _STATE["prepared"] = prepared
+
+
+def _quiet_tensorflow() -> None:
+    """Import TensorFlow (once per child, for the trials that need it) without its chatter."""
     from seqexp.runtime.backend import tensorflow
 
     tensorflow()
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    _STATE["cfg"] = validate_config(cfg_data, source="tune config")
-    _STATE["prepared"] = prepared
 
 
 def _exit_with_parent() -> None:
@@ -76,28 +84,58 @@ def run_trial(
     objective: str,
     direction: str,
 ) -> dict[str, float]:
-    """Train one trial (``executions`` times) and return its metrics at the best epoch."""
-    import keras
-
+    """Train one trial (``executions`` times) and return its metrics at the best epoch (a Keras
+    model) or after its fit (any other model)."""
     from seqexp.balancing import balance
-    from seqexp.models import build_keras_model
-    from seqexp.pipeline.callbacks import fit_callbacks
-    from seqexp.runtime.seeding import seed_everything
+    from seqexp.registry import MODELS
     from seqexp.tuning import space as space_mod
-    from seqexp.tuning.hypermodel import validation_scores_callback
+    from seqexp.tuning.estimator_trial import estimator_trial
 
     cfg, prepared = _STATE["cfg"], _STATE["prepared"]
     trial_cfg = space_mod.trial_config(space_mod.base_raw(cfg), values, source="trial config")
-    train, val = prepared.train, prepared.val
+    train = prepared.train
     # Balancer and batch size may be searched, so the training split is balanced per trial.
     balanced = balance(
         trial_cfg.balance, train.X, train.y, train.mask, prepared.data.onehot_groups, seed=cfg.seed
     )
+    if not space_mod.is_keras(trial_cfg.model.name):
+        if MODELS.get(trial_cfg.model.name).extras["tensorflow"]:
+            _quiet_tensorflow()
+        return estimator_trial(trial_cfg, prepared, balanced, executions=executions, seed=cfg.seed)
+    _quiet_tensorflow()
+    return _keras_trial(trial_cfg, prepared, balanced, epochs=epochs, initial_epoch=initial_epoch,
+                        load_weights=load_weights, checkpoint=checkpoint, executions=executions,
+                        objective=objective, direction=direction, seed=cfg.seed)  # fmt: skip
+
+
+def _keras_trial(
+    trial_cfg: Any,
+    prepared: Any,
+    balanced: Any,
+    *,
+    epochs: int | None,
+    initial_epoch: int,
+    load_weights: str | None,
+    checkpoint: str,
+    executions: int,
+    objective: str,
+    direction: str,
+    seed: int,
+) -> dict[str, float]:
+    """keras-tuner's own trial: build, optional Hyperband weights, fit, the best epoch's metrics."""
+    import keras
+
+    from seqexp.models import build_keras_model
+    from seqexp.pipeline.callbacks import fit_callbacks
+    from seqexp.runtime.seeding import seed_everything
+    from seqexp.tuning.hypermodel import validation_scores_callback
+
+    val = prepared.val
     histories: list[dict[str, list[float]]] = []
     best: float | None = None
     for _ in range(executions):
         keras.backend.clear_session()
-        seed_everything(cfg.seed)  # every trial starts from the same seed: only the values differ
+        seed_everything(seed)  # every trial starts from the same seed: only the values differ
         model = build_keras_model(trial_cfg.model, trial_cfg.train, prepared.spec)
         if load_weights:  # Hyperband: continue the promoted trial from its previous round
             model.load_weights(load_weights)
