@@ -24,13 +24,18 @@ pytestmark = pytest.mark.slow  # two tiny LSTM runs and two logistic regressions
 
 @pytest.fixture(scope="module")
 def members(tiny: Tiny, tmp_path_factory) -> dict[str, Path]:
-    """Two LSTM seeds and a logistic regression on one split, and a logistic regression on another."""
+    """Two LSTM seeds and a logistic regression on one split, and a logistic regression on another.
+    Uncalibrated, so the combinations can be checked on the scores themselves (calibrated members:
+    test_calibrated_members_are_combined_as_probabilities)."""
     runs_dir = tmp_path_factory.mktemp("members")
-    cfg = load_config(tiny.path, ["train.epochs=1"])
+    raw = "evaluate.calibration=none"
+    cfg = load_config(tiny.path, ["train.epochs=1", raw])
     (_, lstm_a), (_, lstm_b) = seed_variants(cfg, 2)
-    logistic = load_config(tiny.path, ["model={name: logistic_regression}", "data.seed=7", "split.seed=7"])
+    logistic = load_config(
+        tiny.path, ["model={name: logistic_regression}", "data.seed=7", "split.seed=7", raw]
+    )
     other_split = load_config(
-        tiny.path, ["model={name: logistic_regression}", "data.seed=7", "split.seed=99"]
+        tiny.path, ["model={name: logistic_regression}", "data.seed=7", "split.seed=99", raw]
     )
     configs = {"lstm_a": lstm_a, "lstm_b": lstm_b, "logistic": logistic, "other_split": other_split}
     return {key: train_experiment(c, runs_dir=runs_dir).run_dir for key, c in configs.items()}
@@ -79,6 +84,29 @@ def test_mean_is_the_average_of_member_scores(members: dict[str, Path], tmp_path
     run_dir = build_ensemble(same_split(members), method="mean", runs_dir=tmp_path).run_dir
     expected = np.mean([scores(p)["score"] for p in same_split(members)], axis=0)
     assert np.allclose(scores(run_dir)["score"], expected, atol=2e-6)
+
+
+def test_calibrated_members_are_combined_as_probabilities(tiny: Tiny, tmp_path: Path) -> None:
+    from seqexp.tasks.calibration import Calibrator
+
+    runs = tmp_path / "runs"
+    models = ["model={name: logistic_regression}", "model={name: gradient_boosting, max_iter: 20}"]
+    folders = [
+        train_experiment(load_config(tiny.path, [m, "evaluate.calibration=sigmoid"]), runs_dir=runs).run_dir
+        for m in models
+    ]
+    result = build_ensemble(folders, method="mean", runs_dir=tmp_path / "ens")
+    expected = np.mean(
+        [
+            Calibrator.from_json(json.loads((f / "calibration.json").read_text())).apply(scores(f)["score"])
+            for f in folders
+        ],
+        axis=0,
+    )
+    assert np.allclose(scores(result.run_dir)["score"], expected, atol=2e-6)
+    state = json.loads((result.run_dir / "ensemble.json").read_text())
+    assert state["calibrated_members"] == [True, True]
+    assert "combined calibrated probabilities of 2 of 2 members" in (result.run_dir / "run.log").read_text()
 
 
 def test_given_weights_are_used_and_normalised(members: dict[str, Path], tmp_path: Path) -> None:

@@ -16,8 +16,9 @@ from seqexp.config.sections import TrainConfig
 from seqexp.errors import UserError
 from seqexp.models import build_estimator, load_estimator
 from seqexp.models.base import FitData, InputSpec
-from seqexp.models.lgbm import LIGHTGBM_MODEL, LIGHTGBM_STATE, LightGBMConfig
+from seqexp.models.lgbm import LightGBMConfig
 from seqexp.registry import MODELS
+from seqexp.runfolder.files import LIGHTGBM_MODEL, LIGHTGBM_STATE
 from tests.conftest import ROOT, TINY, run_cli
 
 TRAIN = TrainConfig(tensorboard=False)

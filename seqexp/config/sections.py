@@ -175,9 +175,10 @@ class EvaluateConfig(Section):
     threshold: Annotated[ThresholdRule, BeforeValidator(_parse_threshold)] = Field(
         0.5, description="Fixed number, or a rule applied on the VALIDATION split (never test)."
     )
-    baseline: Literal["logistic_regression", "gradient_boosting", "none"] = Field(
-        "logistic_regression",
-        description="Non-neural model trained on the same split and shown beside the main model.",
+    baseline: Literal["auto", "lightgbm", "logistic_regression", "gradient_boosting", "none"] = Field(
+        "auto",
+        description="Non-neural model trained on the same split and shown beside the main model; auto: "
+        "lightgbm on tables and aggregates, logistic_regression beside sequence models (and lightgbm).",
     )
     calibration: Literal["none", "sigmoid", "isotonic", "prior"] = Field(
         "sigmoid",

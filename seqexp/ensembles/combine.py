@@ -194,13 +194,20 @@ def ensemble_scores(run_dir: Path, member_scores: dict[str, np.ndarray]) -> np.n
     """Score new rows with a saved ensemble, given each member's scores for those rows.
 
     ``member_scores`` maps each member run folder (its path as listed in ``ensemble.json``, or
-    just its folder name) to that member's scores for the same rows, in the same order.
+    just its folder name) to that member's scores (as its model gives them) for the same rows, in
+    the same order; members the ensemble combined as probabilities go through their calibration.
     """
+    from seqexp.tasks.calibration import Calibrator
+
     members, combiner = load_combiner(run_dir)
     columns = []
-    for member in members:
+    for member, calibrated in zip(members, combiner.calibrated, strict=True):
         scores = member_scores.get(member, member_scores.get(Path(member).name))
         if scores is None:
             raise UserError(f"{run_dir}: no scores given for member {member}")
-        columns.append(np.asarray(scores, dtype=float))
+        column = np.asarray(scores, dtype=float)
+        if calibrated:
+            state = json.loads((Path(member) / files.CALIBRATION).read_text())
+            column = Calibrator.from_json(state).apply(column)
+        columns.append(column)
     return combiner.combine(np.column_stack(columns))

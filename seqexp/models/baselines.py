@@ -19,7 +19,6 @@ from pydantic import Field
 from seqexp.config.section import Section
 from seqexp.config.sections import TrainConfig
 from seqexp.errors import UserError
-from seqexp.models import lgbm  # noqa: F401  (registers the lightgbm model with the baselines)
 from seqexp.models.base import Estimator, FitData, InputSpec
 from seqexp.models.features import table_features
 from seqexp.registry import MODELS

@@ -28,10 +28,9 @@ from seqexp.errors import UserError
 from seqexp.models.base import Estimator, FitData, InputSpec
 from seqexp.models.features import table_features
 from seqexp.registry import MODELS
+from seqexp.runfolder import files
 
 # The saved model's files (to move into seqexp.runfolder.files beside the other model files).
-LIGHTGBM_MODEL = "model_lightgbm.txt"  # LightGBM's own text format: plain numbers, no code
-LIGHTGBM_STATE = "model_lightgbm.json"  # the feature settings (last_steps, masked, classes)
 
 # Our metric names -> LightGBM's, for a binary target (a multi-class one has multi_logloss only).
 BINARY_METRICS = {"loss": "binary_logloss", "auc": "auc", "pr_auc": "average_precision"}
@@ -221,7 +220,7 @@ class LightGBMEstimator(Estimator):
         from seqexp.runfolder.atomic import write_json, write_text
 
         assert self.booster is not None, "save a fitted model"
-        path = folder / LIGHTGBM_MODEL
+        path = folder / files.LIGHTGBM_MODEL
         write_text(path, self.booster.model_to_string(num_iteration=self.trees))
         state = {
             "format": "lightgbm text",
@@ -232,7 +231,7 @@ class LightGBMEstimator(Estimator):
             "features": int(self.booster.num_feature()),
             "params": self.params,
         }
-        write_json(folder / LIGHTGBM_STATE, state)
+        write_json(folder / files.LIGHTGBM_STATE, state)
         return path
 
     @classmethod
@@ -240,7 +239,7 @@ class LightGBMEstimator(Estimator):
         """Read the text model and its settings; no pickle, so ``trust`` is not needed."""
         import lightgbm as lgb
 
-        state = json.loads((folder / LIGHTGBM_STATE).read_text())
+        state = json.loads((folder / files.LIGHTGBM_STATE).read_text())
         estimator = cls(
             state.get("params", {}),
             rounds=int(state["trees"]),
@@ -249,7 +248,7 @@ class LightGBMEstimator(Estimator):
             masked=bool(state["masked"]),
             n_classes=int(state.get("n_classes", 2)),
         )
-        estimator.booster = lgb.Booster(model_file=str(folder / LIGHTGBM_MODEL))
+        estimator.booster = lgb.Booster(model_file=str(folder / files.LIGHTGBM_MODEL))
         estimator.best_iteration = int(state["trees"])
         return estimator
 

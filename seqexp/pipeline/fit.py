@@ -55,7 +55,10 @@ def fit_model(
     from seqexp.models import build_estimator
 
     estimator = build_estimator(cfg.model, cfg.train, prepared.spec, seed=cfg.seed)
-    log(f"model: {cfg.model.name}; training up to {cfg.train.epochs} epochs")
+    log(
+        f"model: {cfg.model.name}"
+        + (f"; training up to {cfg.train.epochs} epochs" if estimator.keras_callbacks else "")
+    )
     callbacks = []
     if estimator.keras_callbacks:
         from seqexp.pipeline.callbacks import make_callbacks
@@ -70,7 +73,8 @@ def fit_model(
                                 callbacks=callbacks)  # fmt: skip
     seconds = time.perf_counter() - started
     write_history(run_dir, history)
-    log(f"fit: {len(history)} epoch(s) in {seconds:.1f}s")
+    unit = "epoch(s)" if estimator.keras_callbacks else "history row(s)"  # boosting rounds, or one fit
+    log(f"fit: {len(history)} {unit} in {seconds:.1f}s")
     return estimator, history, seconds
 
 
@@ -82,7 +86,7 @@ def fit_baseline(
     from seqexp.models import build_estimator
     from seqexp.registry import MODELS
 
-    name = cfg.evaluate.baseline
+    name = baseline_name(cfg, prepared)
     if name == "none" or cfg.model.name == name:
         return None
     baseline_cfg = cast(Component, MODELS.get(name).config_class())
@@ -93,6 +97,17 @@ def fit_baseline(
     decision = task.decide(cfg.evaluate.threshold, val.y, s_val, cfg.evaluate.costs)  # validation only
     measured = task.score(decision, {"val": (val.y, s_val), "test": (test.y, s_test)})
     return {"model": name, **measured}, s_test
+
+
+def baseline_name(cfg: ExperimentConfig, prepared: Prepared) -> str:
+    """The configured baseline; ``auto`` is the strongest cheap bar for the data: LightGBM on tables
+    and aggregates, logistic regression beside sequence models (and beside LightGBM itself)."""
+    name = cfg.evaluate.baseline
+    if name != "auto":
+        return name
+    if prepared.spec.is_sequence or cfg.model.name == "lightgbm":
+        return "logistic_regression"
+    return "lightgbm"
 
 
 def fitted_rates(prepared: Prepared, fit_train: FitData) -> tuple[float, float]:

@@ -30,6 +30,8 @@ AUTOENCODER_STATE = "autoencoder.json"
 LOGISTIC_MODEL = "model_logistic.json"
 GBM_MODEL = "model_gbm.joblib"  # a pickle: loads only with --trust-run
 GBM_STATE = "model_gbm.json"
+LIGHTGBM_MODEL = "model_lightgbm.txt"  # LightGBM's own text format: plain numbers, no code
+LIGHTGBM_STATE = "model_lightgbm.json"  # the feature settings (last_steps, masked, classes)
 
 # --------------------------------------------------------------------------- figures
 ROC_PNG = "roc_curve.png"
