@@ -128,7 +128,7 @@ def test_a_three_level_table_trains_end_to_end(tmp_path: Path) -> None:
     metrics = json.loads((result.run_dir / "metrics.json").read_text())
     assert metrics["task"] == "multiclass" and metrics["classes"] == ["basic", "gold", "silver"]
     assert metrics["n_classes"] == 3 and metrics["most_frequent"]["model"] == "most_frequent"
-    assert metrics["baseline"]["model"] == "logistic_regression"
+    assert metrics["baseline"]["model"] == "lightgbm"  # baseline auto: lightgbm beside a table model
     assert json.loads((result.run_dir / "data_schema.json").read_text())["classes"] == metrics["classes"]
     predictions = pd.read_csv(result.run_dir / "predictions.csv")
     assert set(predictions["y_true"]) <= set(metrics["classes"])
