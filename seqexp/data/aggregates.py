@@ -1,10 +1,12 @@
 """Point-in-time aggregates: one vector per customer from ALL its events before the reference date.
 
 Vectorized like the sequence builder, with no loop over customers: one sort of (customer, time)
-(``sort_order``), then every statistic is a segment reduction (``np.add.reduceat`` and friends) over
-each customer's run of events. Within a run events are in time order, so a time window (the last W
-days) is a suffix of it: its start is the run's end minus the events in the window, and the window's
-statistics are reductions over ``[start, end)``. Loops run over windows and columns only.
+(``sort_order``). The windows (and, for trends, twice each) cut every customer's history into
+disjoint age bands: band 0 is the newest window, band j what window j adds to window j - 1, the last
+band what is older than every window. Events are in time order within a customer, so each (customer,
+band) is one contiguous run of the sorted arrays, and ONE segment reduction (``np.add.reduceat``,
+``np.maximum.reduceat``...) per statistic gives every band; a cumulative sum (or maximum) across the
+bands then gives every window and all history, exactly. Loops run over statistics and columns only.
 
 The features, in this order (``W`` a window, ``c`` a numeric column, ``f`` a flag, ``k`` a level):
 ``count, active_days, recency_days, tenure_days, events_per_day``; ``count_Wd`` (and
@@ -92,59 +94,96 @@ def feature_names(spec: dict[str, Any]) -> list[str]:
 
 
 def _trend(last: np.ndarray, previous: np.ndarray) -> np.ndarray:
-    scale = np.abs(last) + np.abs(previous)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(scale > 0, (last - previous) / np.where(scale > 0, scale, 1.0), 0.0)
+    scale = np.abs(last)
+    scale += np.abs(previous)
+    change = last - previous
+    return np.divide(change, scale, out=np.zeros_like(change), where=scale > 0)
 
 
-class _Runs:
-    """Each customer's run of events in the sorted arrays: ``[starts, ends)``, and window suffixes."""
+class _Bands:
+    """The (customer, age band) runs of the sorted events, and reductions over them. Tables are
+    (bands + 1, customers): row j is window ``spans[j]``, the last row all history."""
 
-    def __init__(self, counts: np.ndarray, times: np.ndarray, ref: int):
-        self.counts = counts
-        self.ends = np.cumsum(counts)
-        self.starts = self.ends - counts
-        self.times, self.ref, self.n = times, ref, len(times)
-        self._within: dict[float, np.ndarray] = {}
+    def __init__(self, starts: np.ndarray, times: np.ndarray, ref: int, spans: list[float]):
+        self.spans = sorted(set(spans))  # days, ascending; the last band is "older than all of them"
+        self.customers, self.n = len(starts), len(times)
+        # Window W holds ref - W days <= t: band = how many windows' lower bounds lie after t.
+        bounds = np.sort(ref - np.asarray(self.spans, dtype=np.float64) * DAY)
+        band = (len(bounds) - np.searchsorted(bounds, times, side="right")).astype(np.int8)
+        change = np.ones(self.n, dtype=bool)
+        np.not_equal(band[1:], band[:-1], out=change[1:])
+        change[starts] = True
+        self.run_start = np.flatnonzero(change)
+        change[:] = False
+        change[starts] = True  # now: a customer's first event
+        self.run_code = np.cumsum(change[self.run_start], dtype=np.int64) - 1
+        del change
+        self.run_band = band[self.run_start]
+        del band
+        lengths = np.diff(self.run_start, append=self.n).astype(np.float64)
+        self.spare: list[np.ndarray] = []  # tables handed back, reused (no fresh pages per column)
+        self.count = self.table(np.add, lengths, 0.0)
 
-    def within(self, days: float) -> np.ndarray:
-        """Events per customer in the last ``days`` days (``ref - days <= t < ref``)."""
-        if days not in self._within:
-            recent = self.times >= self.ref - days * DAY
-            self._within[days] = np.add.reduceat(recent, self.starts, dtype=np.int64)
-        return self._within[days]
+    def table(self, ufunc: np.ufunc, values: np.ndarray, identity: float) -> np.ndarray:
+        """Per-run ``values`` -> (bands + 1, customers), cumulated from the newest band."""
+        if self.spare:
+            grid = self.spare.pop()
+            grid.fill(identity)
+        else:
+            grid = np.full((len(self.spans) + 1, self.customers), identity, dtype=np.float64)
+        grid[self.run_band, self.run_code] = values
+        for j in range(1, len(grid)):  # row by row: contiguous, faster than accumulate(axis=0)
+            ufunc(grid[j - 1], grid[j], out=grid[j])
+        return grid
 
-    def reduce(self, ufunc: np.ufunc, buffer: np.ndarray, days: float | None) -> np.ndarray:
-        """``ufunc`` over each customer's events (``days``: those in the window only); ``buffer`` has
-        one element beyond the events, the ufunc's identity, which a customer without an event in the
-        window gets (reduceat would give the element at its bound)."""
-        if days is None:
-            return ufunc.reduceat(buffer[: self.n], self.starts)
-        within = self.within(days)
-        bounds = np.empty(2 * len(self.counts), dtype=np.int64)
-        bounds[0::2] = self.ends - within
-        bounds[1::2] = self.ends
-        out = ufunc.reduceat(buffer, bounds)[0::2]
-        out[within == 0] = buffer[-1]
-        return out
+    def reduce(self, ufunc: np.ufunc, values: np.ndarray, identity: float) -> np.ndarray:
+        return self.table(ufunc, ufunc.reduceat(values, self.run_start), identity)
+
+    def row(self, days: float | None) -> int:
+        return len(self.spans) if days is None else self.spans.index(days)
 
 
-def _gaps(runs: _Runs, moments: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
-    """Mean, std and last of the gaps (days) between consecutive ``moments`` of each customer;
-    ``counts`` gives each customer's number of moments (NaN for fewer than two)."""
+class _Columns:
+    """The output matrix, filled in ``feature_names`` order through a small column-major block (a
+    column written straight into the row-major matrix would touch one cache line per customer)."""
+
+    BLOCK = 8
+
+    def __init__(self, rows: int, names: list[str]):
+        self.X = np.empty((rows, len(names)), dtype=np.float32)
+        self.block = np.empty((self.BLOCK, rows), dtype=np.float32)
+        self.names, self.at, self.held = names, 0, 0
+
+    def put(self, *columns: np.ndarray) -> None:
+        for column in columns:
+            self.block[self.held] = column
+            self.held += 1
+            if self.held == self.BLOCK:
+                self.flush()
+
+    def flush(self) -> None:
+        self.X[:, self.at : self.at + self.held] = self.block[: self.held].T
+        self.at += self.held
+        self.held = 0
+
+
+def _gaps(moments: np.ndarray, counts: np.ndarray, unit: float) -> list[np.ndarray]:
+    """Mean, std and last of the gaps between consecutive ``moments`` (int64, in ``unit`` per day)
+    of each customer; ``counts``: each customer's number of moments (NaN for fewer than two)."""
     ends = np.cumsum(counts)
     starts = ends - counts
-    gap = np.zeros(len(moments), dtype=np.float64)
-    gap[1:] = np.diff(moments)
+    gap = np.empty(len(moments), dtype=np.float64)
+    np.subtract(moments[1:], moments[:-1], out=gap[1:])
     gap[starts] = 0.0  # a customer's first moment has no previous one
+    gap *= gap
+    square = np.add.reduceat(gap, starts)
+    del gap
     many = counts >= 2
     pairs = np.where(many, counts - 1, 1)
-    with np.errstate(invalid="ignore"):
-        mean = np.where(many, (moments[ends - 1] - moments[starts]) / pairs, np.nan)
-        square = np.add.reduceat(gap * gap, starts) / pairs
-        std = np.where(many, np.sqrt(np.maximum(square - mean * mean, 0.0)), np.nan)
-        last = np.where(many, gap[ends - 1], np.nan)
-    return [mean, std, last]
+    last_two = moments[ends - 1] - moments[np.maximum(ends - 2, 0)]
+    mean = (moments[ends - 1] - moments[starts]) / pairs
+    std = np.sqrt(np.maximum(square / pairs - mean * mean, 0.0))
+    return [np.where(many, values / unit, np.nan) for values in (mean, std, last_two)]
 
 
 def build_aggregates(
@@ -162,101 +201,99 @@ def build_aggregates(
     ref = int(reference.astype("datetime64[s]").astype(np.int64))
     if len(moments) and moments.max() >= ref:
         raise ValueError("build_aggregates reads events before the reference date only")
-    order = sort_order(codes, moments, len(ids))
+    out = _Columns(len(ids), feature_names(spec))
     counts = np.bincount(codes, minlength=len(ids))
+    level_counts = []
+    for column, levels in spec["levels"].items():  # order-free: before the sort, while codes are here
+        flat = codes * len(levels) + level_index(events[column], levels)
+        level_counts.append(
+            np.bincount(flat, minlength=len(ids) * len(levels)).reshape(len(ids), len(levels))
+        )
+        del flat
+    order = sort_order(codes, moments, len(ids))
+    del codes
     times = moments[order]
     del moments
-    runs = _Runs(counts, times, ref)
+    ends = np.cumsum(counts)
+    starts = ends - counts
     windows = list(spec["windows_days"])
-    columns: list[np.ndarray] = []
+    bands = _Bands(starts, times, ref, windows + ([2 * w for w in windows] if spec["trend"] else []))
 
     day = times // 86400
     new_day = np.ones(len(times), dtype=bool)
-    new_day[1:] = day[1:] != day[:-1]
-    new_day[runs.starts] = True
-    active = np.add.reduceat(new_day, runs.starts, dtype=np.int64)
-    recency = (ref - times[runs.ends - 1]) / DAY
-    tenure = (ref - times[runs.starts]) / DAY
-    columns += [counts, active, recency, tenure, counts / np.maximum(tenure, 1.0)]
+    np.not_equal(day[1:], day[:-1], out=new_day[1:])
+    new_day[starts] = True
+    active = np.add.reduceat(new_day, starts, dtype=np.int64)
+    recency = (ref - times[ends - 1]) / DAY
+    tenure = (ref - times[starts]) / DAY
+    out.put(counts, active, recency, tenure, counts / np.maximum(tenure, 1.0))
     for w in windows:
-        columns.append(runs.within(w))
+        within = bands.count[bands.row(w)]
+        out.put(within)
         if spec["trend"]:
-            columns.append(_trend(runs.within(w), runs.within(2 * w) - runs.within(w)))
+            out.put(_trend(within, bands.count[bands.row(2 * w)] - within))
     if spec["gaps"] == "events":
-        columns += _gaps(runs, times / DAY, counts)
+        out.put(*_gaps(times, counts, DAY))
     elif spec["gaps"] == "days":
-        columns += _gaps(runs, day[new_day].astype(np.float64), active)
+        out.put(*_gaps(day[new_day], active, 1.0))
     del day, new_day
 
-    for column in spec["numeric"]:
-        columns += _column_stats(runs, events[column].to_numpy(dtype=np.float64)[order], spec)
-    for flag in spec["flags"]:
-        marked = np.flatnonzero(events[flag].to_numpy(dtype=np.float64)[order] > 0)
-        last = np.searchsorted(marked, runs.ends, side="left") - 1  # the last marked event before the end
-        found = last >= 0
-        found[found] = marked[last[found]] >= runs.starts[found]
-        since = (ref - times[marked[np.maximum(last, 0)]]) / DAY if len(marked) else tenure
-        columns.append(np.where(found, since, tenure))  # never: at least the tenure
-    for column, levels in spec["levels"].items():
-        index = level_index(events[column], levels)
-        flat = np.bincount(codes * len(levels) + index, minlength=len(ids) * len(levels))
-        columns += list(flat.reshape(len(ids), len(levels)).T)
-    X = np.column_stack(columns) if columns else np.zeros((len(ids), 0))
-    names = feature_names(spec)
+    since: dict[str, np.ndarray] = {}
+    for column in dict.fromkeys([*spec["numeric"], *spec["flags"]]):  # each column gathered once
+        values = events[column].to_numpy(dtype=np.float64)[order]
+        if column in spec["numeric"]:
+            _column_stats(out, bands, values, spec)
+        if column in spec["flags"]:
+            marked = np.flatnonzero(values > 0)
+            last = np.searchsorted(marked, ends, side="left") - 1  # the last marked event before the end
+            found = last >= 0
+            found[found] = marked[last[found]] >= starts[found]
+            days = (ref - times[marked[np.maximum(last, 0)]]) / DAY if len(marked) else tenure
+            since[column] = np.where(found, days, tenure)  # never: at least the tenure
+        del values
+    out.put(*(since[flag] for flag in spec["flags"]))
+    for table in level_counts:
+        out.put(*table.T)
+    out.flush()
+    assert out.at == len(out.names), "feature_names and the builder disagree"
+    X = out.X
     if spec.get("log1p"):
-        scaled = [j for j, n in enumerate(names) if "_trend_" not in n]
-        X[:, scaled] = np.sign(X[:, scaled]) * np.log1p(np.abs(X[:, scaled]))
-    return Aggregates(X.astype(np.float32), np.asarray(ids), names, counts)
+        for j, name in enumerate(out.names):
+            if "_trend_" not in name:
+                X[:, j] = np.sign(X[:, j]) * np.log1p(np.abs(X[:, j]))
+    return Aggregates(X, np.asarray(ids), out.names, counts)
 
 
-def _column_stats(runs: _Runs, values: np.ndarray, spec: dict[str, Any]) -> list[np.ndarray]:
+def _column_stats(out: _Columns, bands: _Bands, values: np.ndarray, spec: dict[str, Any]) -> None:
     """Each statistic over all history, then over each window (and the sum's trend), for one column
-    (its values in the sorted order)."""
-    stats, windows = spec["stats"], [None, *spec["windows_days"]]
+    (its values in the sorted order; missing values skipped)."""
+    stats = spec["stats"]
     present = ~np.isnan(values)
     missing = not present.all()
-    buffer = np.empty(len(values) + 1, dtype=np.float64)
-
-    def reduce(source: np.ndarray, identity: float, ufunc: np.ufunc, spans: list[float | None]) -> list:
-        buffer[:-1] = np.where(present, source, identity) if missing else source
-        buffer[-1] = identity
-        return [runs.reduce(ufunc, buffer, w) for w in spans]
-
-    events = [runs.counts if w is None else runs.within(w) for w in windows]
-    if missing:
-        seen = reduce(present.astype(np.float64), 0.0, np.add, windows)
-    else:
-        seen = [e.astype(np.float64) for e in events]
-    has = [s > 0 for s in seen]
-    safe = [np.where(h, s, 1.0) for h, s in zip(has, seen, strict=True)]
-    totals = reduce(values, 0.0, np.add, windows)  # of the values present (0 without any)
-    sums = [
-        np.where(e == 0, 0.0, np.where(h, t, np.nan)) for e, h, t in zip(events, has, totals, strict=True)
-    ]
-    means = [np.where(h, t / n, np.nan) for h, t, n in zip(has, sums, safe, strict=True)]
-    out: dict[str, list[np.ndarray]] = {"sum": sums, "mean": means}
-    if "max" in stats:
-        out["max"] = [
-            np.where(h, v, np.nan)
-            for h, v in zip(has, reduce(values, -np.inf, np.maximum, windows), strict=True)
-        ]
-    if "min" in stats:
-        out["min"] = [
-            np.where(h, v, np.nan)
-            for h, v in zip(has, reduce(values, np.inf, np.minimum, windows), strict=True)
-        ]
+    seen = bands.reduce(np.add, present.astype(np.float64), 0.0) if missing else bands.count
+    zeroed = np.where(present, values, 0.0) if missing else values
+    tables = {"sum": bands.reduce(np.add, zeroed, 0.0)}  # of the values present (0 without any)
+    for stat, ufunc, identity in (("max", np.maximum, -np.inf), ("min", np.minimum, np.inf)):
+        if stat in stats:
+            tables[stat] = bands.reduce(
+                ufunc, np.where(present, values, identity) if missing else values, identity
+            )
     if "std" in stats:
-        squares = reduce(values * values, 0.0, np.add, windows)
-        out["std"] = [
-            np.where(h, np.sqrt(np.maximum(q / n - m * m, 0.0)), np.nan)
-            for h, q, n, m in zip(has, squares, safe, means, strict=True)
-        ]
-    doubled: list[np.ndarray] = []
-    if spec["trend"]:  # the sum over twice each window, for the window before it
-        doubled = reduce(values, 0.0, np.add, [2 * w for w in spec["windows_days"]])
-    result: list[np.ndarray] = []
-    for i, _ in enumerate(windows):
-        result += [out[stat][i] for stat in stats]
-        if i and spec["trend"]:
-            result.append(_trend(totals[i], doubled[i - 1] - totals[i]))
-    return result
+        tables["squares"] = bands.reduce(np.add, zeroed * zeroed, 0.0)
+    del present, zeroed
+    for w in [None, *spec["windows_days"]]:
+        j = bands.row(w)
+        has = seen[j] > 0
+        total = tables["sum"][j]
+        mean = np.divide(total, seen[j], out=np.full_like(total, np.nan), where=has)
+        columns = {"sum": np.where(has | (bands.count[j] == 0), total, np.nan), "mean": mean}
+        for stat in ("max", "min"):
+            if stat in stats:
+                columns[stat] = np.where(has, tables[stat][j], np.nan)
+        if "std" in stats:
+            square = np.divide(tables["squares"][j], seen[j], out=np.full_like(total, np.nan), where=has)
+            columns["std"] = np.sqrt(np.maximum(square - mean * mean, 0.0))
+        out.put(*(columns[stat] for stat in stats))
+        if w is not None and spec["trend"]:
+            out.put(_trend(total, tables["sum"][bands.row(2 * w)] - total))
+    bands.spare += [*tables.values(), *([seen] if missing else [])]
