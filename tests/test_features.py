@@ -121,6 +121,8 @@ def test_until_and_horizon_give_the_same_window(tmp_path: Path) -> None:
     assert any("runs past the log's last event" in note for note in by_days.report["notes"])
     with pytest.raises(ConfigError, match="give horizon_days .* or until"):
         config(tmp_path, labels={"cutoff": "2024-03-01"})
+    with pytest.raises(ConfigError, match="until: 2024-02-01 is not after the cutoff 2024-03-01"):
+        config(tmp_path, labels={**labels, "until": "2024-02-01"})
     with pytest.raises(ConfigError, match="horizon_days and until both set"):
         config(tmp_path, labels={**labels, "horizon_days": 5, "until": "2024-03-06"})
 
@@ -228,13 +230,13 @@ def test_unknown_column_in_derive_and_labels_where(tmp_path: Path) -> None:
     ("data", "message"),
     [
         ({"where": "customer = 0"},
-         r"data.where: 'customer = 0' has a single '=' \(an assignment\); to compare, write '=='"),
-        ({"derive": {"t": "sku = 2"}}, r"data.derive: t: 'sku = 2' has a single '='"),
+         r"data.where: has a single '=' \(an assignment\); to compare, write '==' \(got 'customer = 0'\)"),
+        ({"derive": {"t": "sku = 2"}}, r"data.derive: 't' has a single '='"),
         ({"labels": {"cutoff": "2024-03-01", "horizon_days": 9, "where": "kind = 'atm'"}},
          r"has a single '='"),
         ({"where": "kind.str.contains('a')"}, r"calls kind.str.contains\(\): only the math functions"),
         ({"derive": {"x": "__import__('os').system('ls')"}},
-         r"data.derive: x: .*calls .*only the math functions"),
+         r"data.derive: 'x' calls __import__\('os'\).system\(\): only the math functions"),
         ({"derive": {"x": "amount.values"}}, r"uses attribute access"),
         ({"where": "amount > @limit"}, r"uses '@' \(a Python variable\)"),
         ({"derive": {"x": "[a for a in amount]"}}, r"a comprehension"),

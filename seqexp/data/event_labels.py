@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seqexp.data.events_config import EventsConfig, FileLabels, WindowLabels, next_spec
+from seqexp.data.events_config import EventsConfig, FileLabels, WindowLabels, moment, next_spec
 from seqexp.data.expressions import condition
 from seqexp.data.readers import (
     MISSING_LEVEL,
@@ -71,9 +71,9 @@ def label_window(events: pd.DataFrame, cfg: EventsConfig) -> tuple[pd.Timestamp,
     (``horizon_days: null``) the day after the log's last event."""
     spec = cfg.labels
     assert isinstance(spec, WindowLabels)
-    start = pd.Timestamp(spec.cutoff)
+    start = pd.Timestamp(moment(spec.cutoff))  # naive, as the parsed timestamps are
     if spec.until is not None:
-        return start, pd.Timestamp(spec.until)
+        return start, pd.Timestamp(moment(spec.until))
     if spec.horizon_days is not None:
         return start, start + pd.Timedelta(days=spec.horizon_days)
     last = events[cfg.time].max()

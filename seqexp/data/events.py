@@ -32,7 +32,7 @@ from seqexp.data.event_labels import (
     window_labels,
     window_report,
 )
-from seqexp.data.events_config import EventsConfig, FileLabels, WindowLabels, next_spec
+from seqexp.data.events_config import EventsConfig, FileLabels, WindowLabels, moment, next_spec
 from seqexp.data.expressions import condition, derive_columns
 from seqexp.data.readers import (
     OTHER_CLASS,
@@ -57,7 +57,9 @@ else:
 
 
 def _timestamp(value: Any) -> np.datetime64:
-    return np.datetime64(pd.Timestamp(value).to_datetime64(), "s")
+    """A config date as the naive moment the parsed log's timestamps are compared with (the label
+    window uses the same ``moment``: features end exactly where labels begin)."""
+    return np.datetime64(moment(pd.Timestamp(value).to_pydatetime()), "s")
 
 
 def _read_log(cfg: EventsConfig, report: dict[str, Any], notes: list[str]) -> pd.DataFrame:

@@ -153,6 +153,8 @@ class AggregateOptions(Section):
             raise ValueError("each window is a positive number of days")
         if len(set(value)) != len(value):
             raise ValueError("a window is listed twice")
+        if any(w > 36_500 for w in value):
+            raise ValueError("a window is at most 36500 days (100 years); all history is always there too")
         return sorted(value)
 
     @field_validator("stats")

@@ -61,9 +61,10 @@ HINT = "an expression combines columns and literals with + - * / ** == != < <= >
 
 def check_syntax(expression: str) -> list[str]:
     """The column names ``expression`` reads, once its syntax is known to be a plain expression;
-    ``ValueError`` (one line, saying what to change) otherwise. No data needed."""
+    otherwise ``ValueError`` saying what is wrong and what to change, worded to follow the expression
+    (``'a = 1' has a single '='...``). No data needed."""
     if not expression.strip():
-        raise ValueError("empty expression; write a condition such as AMOUNT > 0, or leave the key out")
+        raise ValueError("is empty; write a condition such as AMOUNT > 0, or leave the key out")
     quoted: list[str] = []
 
     def placeholder(match: re.Match[str]) -> str:
@@ -75,32 +76,32 @@ def check_syntax(expression: str) -> list[str]:
     code = _TOKENS.sub(placeholder, expression)
     bare = _TOKENS.sub("''", code)  # literals blanked: an '=' inside a string is no assignment
     if _ASSIGN.search(bare):
-        raise ValueError(f"{expression!r} has a single '=' (an assignment); to compare, write '=='")
+        raise ValueError("has a single '=' (an assignment); to compare, write '=='")
     if "@" in bare:
-        raise ValueError(f"{expression!r} uses '@' (a Python variable); write the value itself")
+        raise ValueError("uses '@' (a Python variable); write the value itself")
     try:
         tree = ast.parse(code.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ValueError(f"{expression!r} is not a valid expression ({exc.msg}); {HINT}") from None
+        raise ValueError(f"is not a valid expression ({exc.msg}); {HINT}") from None
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func
             if not (isinstance(func, ast.Name) and func.id in FUNCTIONS) or node.keywords:
                 shown = func.id if isinstance(func, ast.Name) else ast.unparse(func)
                 raise ValueError(
-                    f"{expression!r} calls {shown}(): only the math functions {', '.join(sorted(FUNCTIONS))} "
-                    f"may be called; {HINT}"
+                    f"calls {shown}(): only the math functions {', '.join(sorted(FUNCTIONS))} may be called; "
+                    f"{HINT}"
                 )
             continue
         if not isinstance(node, _ALLOWED):
             what = next((text for kind, text in _REFUSED.items() if isinstance(node, kind)), None)
             what = what or type(node).__name__
-            raise ValueError(f"{expression!r} uses {what}, which an expression here cannot hold; {HINT}")
+            raise ValueError(f"uses {what}, which an expression here cannot hold; {HINT}")
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     columns = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called]
     columns = [quoted[int(c[9:-2])] if re.fullmatch(r"__column_\d+__", c) else c for c in columns]
     if not columns:
-        raise ValueError(f"{expression!r} reads no column; name at least one column of the log")
+        raise ValueError("reads no column; name at least one column of the log")
     return list(dict.fromkeys(columns))
 
 
@@ -117,7 +118,7 @@ def check_derive_names(derive: dict[str, str], reserved: list[str]) -> None:
         try:
             check_syntax(expression)
         except ValueError as exc:
-            raise ValueError(f"{name}: {exc}") from None
+            raise ValueError(f"{name!r} {exc}") from None
 
 
 def _require(columns: list[str], frame: pd.DataFrame, *, key: str, expression: str, path: str) -> None:
@@ -136,7 +137,7 @@ def _evaluate(frame: pd.DataFrame, expression: str, *, key: str, path: str) -> p
     try:
         columns = check_syntax(expression)
     except ValueError as exc:
-        raise DataError(f"{key}: {exc}") from None
+        raise DataError(f"{key}: {expression!r} {exc}") from None
     _require(columns, frame, key=key, expression=expression, path=path)
     try:
         result = frame.eval(expression)
