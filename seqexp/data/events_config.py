@@ -185,7 +185,10 @@ class EventsConfig(FileOptions):
         description="Categorical columns with many values (e.g. {PRODUCT_SUBCLASS: 10}): one-hot only the N "
         "most frequent before the reference date, every other value becomes the level '(other)'.",
     )
-    log1p: list[str] = Field([], description="Numeric columns replaced by log(1 + x) (skewed amounts).")
+    log1p: list[str] = Field(
+        [],
+        description="Numeric columns replaced by log(1 + x) in the sequence's steps (not the aggregates).",
+    )
     sequence_length: int = Field(20, ge=1, le=10_000, description="Last N events kept per customer.")
     derived: list[Derived] = Field(
         [], description="Per-step features: days_since_previous, days_before_reference, day_of_week."
@@ -221,7 +224,8 @@ class EventsConfig(FileOptions):
     )
     labels: FileLabels | WindowLabels | None = Field(
         None,
-        description="{path, id, column, positive} or {cutoff, horizon_days, where, next_category}.",
+        description="{path, id, column, positive} or {cutoff, horizon_days (null: to the end of the log) or "
+        "until, where, next_category}.",
     )
 
     @field_validator("where")
