@@ -25,7 +25,7 @@ import numpy as np
 from seqexp.config.experiment import Component
 from seqexp.data.dataset import Dataset
 
-FORMAT = 1  # bump when the builders change what they produce: old entries stop matching
+FORMAT = 2  # bump when the builders change what they produce: old entries stop matching
 ENV_SWITCH = "SEQEXP_DATA_CACHE"
 ENV_DIR = "SEQEXP_CACHE_DIR"
 DEFAULT_DIR = Path("data") / "cache"

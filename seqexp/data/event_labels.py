@@ -1,6 +1,7 @@
 """Labels of the ``events`` source: from a file (one per customer), or from the log itself after a
-cutoff: 1 when a matching event falls in ``[cutoff, cutoff + horizon_days)``, or the category of the
-customer's first basket in that window (``next_category``). Features never see the window."""
+cutoff: 1 when a matching event falls in ``[cutoff, end)``, or the category of the customer's first
+basket in that window (``next_category``). The end is ``cutoff + horizon_days``, ``until``, or with
+``horizon_days: null`` the day after the log's last event. Features never see the window."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seqexp.data.events_config import EventsConfig, FileLabels, WindowLabels, next_spec
+from seqexp.data.events_config import EventsConfig, FileLabels, WindowLabels, moment, next_spec
+from seqexp.data.expressions import condition
 from seqexp.data.readers import (
     MISSING_LEVEL,
     OTHER_CLASS,
@@ -64,22 +66,59 @@ def file_labels(cfg: EventsConfig, ids: np.ndarray, report: dict[str, Any], note
     return y
 
 
+def label_window(events: pd.DataFrame, cfg: EventsConfig) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``[start, end)`` of the label window: the cutoff, and ``cutoff + horizon_days``, ``until``, or
+    (``horizon_days: null``) the day after the log's last event."""
+    spec = cfg.labels
+    assert isinstance(spec, WindowLabels)
+    start = pd.Timestamp(moment(spec.cutoff))  # naive, as the parsed timestamps are
+    if spec.until is not None:
+        return start, pd.Timestamp(moment(spec.until))
+    if spec.horizon_days is not None:
+        return start, start + pd.Timedelta(days=spec.horizon_days)
+    last = events[cfg.time].max()
+    end = last.normalize() + pd.Timedelta(days=1)
+    if end <= start:
+        raise DataError(
+            f"data.labels.horizon_days: null runs the label window to the end of the log, but the last "
+            f"event of {Path(cfg.path).name} ({last}) is before the cutoff {start.date()}; set an earlier "
+            "labels.cutoff"
+        )
+    return start, end
+
+
+def window_report(events: pd.DataFrame, cfg: EventsConfig, report: dict[str, Any], notes: list[str]) -> None:
+    """The label window's real bounds and length in the report; a note when it runs past the log."""
+    start, end = label_window(events, cfg)
+    report["label_window_start"] = str(start)
+    report["label_window_end"] = str(end)
+    report["label_window_days"] = round((end - start) / pd.Timedelta(days=1), 4)
+    spec = cfg.labels
+    assert isinstance(spec, WindowLabels)
+    if spec.horizon_days is None and spec.until is None:
+        notes.append(
+            f"label window [{start}, {end}): {report['label_window_days']:g} days, to the end of the log "
+            "(labels.horizon_days: null)"
+        )
+        return
+    last = events[cfg.time].max()
+    if last < end - pd.Timedelta(days=1):
+        observed = max((last.normalize() + pd.Timedelta(days=1) - start) / pd.Timedelta(days=1), 0.0)
+        notes.append(
+            f"the label window [{start}, {end}) runs past the log's last event ({last}): only about "
+            f"{observed:g} of its {report['label_window_days']:g} days can hold events"
+        )
+
+
 def window_events(events: pd.DataFrame, cfg: EventsConfig) -> pd.DataFrame:
     """The events of the label window that match ``where`` (all of them without it)."""
     spec = cfg.labels
     assert isinstance(spec, WindowLabels)
-    start = pd.Timestamp(spec.cutoff)
-    end = start + pd.Timedelta(days=spec.horizon_days)
+    start, end = label_window(events, cfg)
     times = events[cfg.time]
-    window = events[(times >= start) & (times < end)]  # cutoff included, cutoff + horizon excluded
+    window = events[(times >= start) & (times < end)]  # cutoff included, end excluded
     if spec.where:
-        try:
-            window = window.query(spec.where)
-        except Exception as exc:  # pandas raises many types for a bad expression
-            raise DataError(
-                f"data.labels.where: cannot evaluate {spec.where!r}: {exc}; "
-                f"columns: {', '.join(events.columns)}"
-            ) from None
+        window = window[condition(window, spec.where, key="data.labels.where", path=cfg.path)]
     return window
 
 
@@ -126,7 +165,7 @@ def next_category_labels(
     spec, info, classes = cfg.labels, schema["next_category"], schema["classes"]
     assert isinstance(spec, WindowLabels)
     require_columns(events, [info["column"]], where="data.labels.next_category.column", path=cfg.path)
-    start = pd.Timestamp(spec.cutoff)
+    start, end = label_window(events, cfg)
     events = window_events(events, cfg)
     window = pd.DataFrame(
         {
@@ -152,10 +191,10 @@ def next_category_labels(
         y[other] = classes.index(OTHER_CLASS)
     report["customers_without_next_basket"] = int((~has_basket).sum())
     report["customers_next_basket_other"] = int(other.sum())
-    end = (start + pd.Timedelta(days=spec.horizon_days)).date()
     if (~has_basket).any():
         notes.append(
-            f"{int((~has_basket).sum())} customer(s) without a basket in [{start.date()}, {end}) left out"
+            f"{int((~has_basket).sum())} customer(s) without a basket in [{start.date()}, {end.date()}) "
+            "left out"
         )
     if other.any():
         action = f"class {OTHER_CLASS}" if info["other"] == "keep" else "left out (next_category.other: drop)"

@@ -1,14 +1,16 @@
-"""The ``events`` source's config: the log's columns, and where labels come from (a file, a window
-after a cutoff, or the category of the next basket in that window)."""
+"""The ``events`` source's config: the log's columns, the event filter and derived columns, the
+aggregates, and where labels come from (a file, a window after a cutoff, or the category of the next
+basket in that window)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from seqexp.config.section import ConfigPath, Section
+from seqexp.data.expressions import check_derive_names, check_syntax
 from seqexp.data.sequences import DERIVED
 from seqexp.data.table import FileOptions, Scalar
 
@@ -58,7 +60,15 @@ class WindowLabels(Section):
     cutoff: dt.date | dt.datetime = Field(
         description="Events before it build the sequence; the label looks at events from it on."
     )
-    horizon_days: float = Field(gt=0, description="Length of the label window after the cutoff, in days.")
+    horizon_days: float | None = Field(
+        None,
+        gt=0,
+        description="Length of the label window after the cutoff, in days; null: to the end of the log "
+        "(the day after its last event).",
+    )
+    until: dt.date | dt.datetime | None = Field(
+        None, description="Instead of horizon_days: the window's end (excluded): [cutoff, until)."
+    )
     where: str | None = Field(
         None,
         description="pandas query on event columns selecting the events that count as positive "
@@ -70,6 +80,89 @@ class WindowLabels(Section):
         description="{column, top_k, other}: a multi-class label, the next basket's category among the "
         "top_k; none: the yes/no label.",
     )
+
+    @field_validator("where")
+    @classmethod
+    def _expression(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_syntax(value)
+        return value
+
+    @model_validator(mode="after")
+    def _window_end(self) -> WindowLabels:
+        if self.horizon_days is not None and self.until is not None:
+            raise ValueError("horizon_days and until both set; keep one (until: the window's end, excluded)")
+        if self.horizon_days is None and self.until is None and "horizon_days" not in self.model_fields_set:
+            raise ValueError(
+                "give horizon_days (days after the cutoff; null: to the end of the log) or until (a date)"
+            )
+        if self.until is not None and moment(self.until) <= moment(self.cutoff):
+            raise ValueError(f"until: {self.until} is not after the cutoff {self.cutoff}")
+        return self
+
+
+Stat = Literal["sum", "mean", "max", "min", "std"]
+
+
+class AggregateOptions(Section):
+    """What the per-customer aggregate vector holds (``output: aggregates`` or
+    ``sequence_and_aggregates``): all history strictly before the reference date, on raw values."""
+
+    windows_days: list[float] = Field(
+        [7, 30, 90, 365],
+        description="Time windows: the last W days before the reference date (ref - W days <= t < ref); "
+        "counts and column statistics per window, beside those over all history.",
+    )
+    stats: list[Stat] = Field(
+        ["sum", "mean", "max"], description="Statistics of each numeric column: sum, mean, max, min, std."
+    )
+    numeric: list[str] | None = Field(
+        None, description="Columns summarised; default: data.numeric and every data.derive column."
+    )
+    flags: list[str] = Field(
+        [],
+        description="0/1 columns (e.g. a derive condition): days since the customer's last event where it "
+        "is true (> 0); never: the tenure.",
+    )
+    categorical: list[str] | None = Field(
+        None, description="Columns whose levels are counted per customer; default: data.categorical."
+    )
+    top_k: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description="Levels counted per column: the K with most events, the rest '(other)'.",
+    )
+    gaps: Literal["events", "days", "none"] = Field(
+        "events",
+        description="Gaps (mean, std, last) between consecutive events; days: between distinct days with "
+        "events (a line-item log's baskets); none: left out.",
+    )
+    trend: bool = Field(
+        True, description="Per window W: (last W - the W before) / (|last W| + |the W before|), in [-1, 1]."
+    )
+    log1p: bool = Field(
+        False,
+        description="Replace each aggregate x (trends excepted) by sign(x) log(1 + |x|), after aggregating.",
+    )
+
+    @field_validator("windows_days")
+    @classmethod
+    def _windows(cls, value: list[float]) -> list[float]:
+        if any(w <= 0 for w in value):
+            raise ValueError("each window is a positive number of days")
+        if len(set(value)) != len(value):
+            raise ValueError("a window is listed twice")
+        if any(w > 36_500 for w in value):
+            raise ValueError("a window is at most 36500 days (100 years); all history is always there too")
+        return sorted(value)
+
+    @field_validator("stats")
+    @classmethod
+    def _stats(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a statistic is listed twice")
+        return value
 
 
 class EventsConfig(FileOptions):
@@ -92,7 +185,10 @@ class EventsConfig(FileOptions):
         description="Categorical columns with many values (e.g. {PRODUCT_SUBCLASS: 10}): one-hot only the N "
         "most frequent before the reference date, every other value becomes the level '(other)'.",
     )
-    log1p: list[str] = Field([], description="Numeric columns replaced by log(1 + x) (skewed amounts).")
+    log1p: list[str] = Field(
+        [],
+        description="Numeric columns replaced by log(1 + x) in the sequence's steps (not the aggregates).",
+    )
     sequence_length: int = Field(20, ge=1, le=10_000, description="Last N events kept per customer.")
     derived: list[Derived] = Field(
         [], description="Per-step features: days_since_previous, days_before_reference, day_of_week."
@@ -103,11 +199,24 @@ class EventsConfig(FileOptions):
         description="'Now' for day counts; events from it on are left out. Default: the cutoff with "
         "window labels, else the day after the log's last event.",
     )
+    where: str | None = Field(
+        None,
+        description='Keep only the events matching this pandas query (e.g. "customer_id != 0 and amount > '
+        '0"), before anything else: features and labels alike; what it removes is counted.',
+    )
+    derive: dict[str, str] = Field(
+        {},
+        description="New numeric event columns: {name: expression on the columns}, e.g. {is_target: "
+        "'PRODUCT_SUBCLASS == 100205'} (a condition is 0/1); usable in numeric, where, labels, aggregates.",
+    )
     output: Literal["sequence", "aggregates", "sequence_and_aggregates"] = Field(
         "sequence",
-        description="sequence: (N steps x features); aggregates: one row per customer (count, recency, "
-        "tenure, total and mean of each numeric column); sequence_and_aggregates: the aggregates "
-        "repeated on every real step.",
+        description="sequence: (N steps x features); aggregates: one row per customer, all history "
+        "(see aggregates); sequence_and_aggregates: the aggregates repeated on every real step.",
+    )
+    aggregates: AggregateOptions = Field(
+        AggregateOptions(),
+        description="{windows_days, stats, numeric, flags, categorical, top_k, gaps, trend, log1p}.",
     )
     duplicates: Literal["drop", "keep"] = Field("drop", description="Exact duplicate rows (always counted).")
     impute: Literal["mean", "median"] = Field(
@@ -115,8 +224,22 @@ class EventsConfig(FileOptions):
     )
     labels: FileLabels | WindowLabels | None = Field(
         None,
-        description="{path, id, column, positive} or {cutoff, horizon_days, where, next_category}.",
+        description="{path, id, column, positive} or {cutoff, horizon_days (null: to the end of the log) or "
+        "until, where, next_category}.",
     )
+
+    @field_validator("where")
+    @classmethod
+    def _where(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_syntax(value)
+        return value
+
+    @field_validator("derive")
+    @classmethod
+    def _derive(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        check_derive_names(value, [str(info.data.get("id")), str(info.data.get("time"))])
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> EventsConfig:
