@@ -91,8 +91,11 @@ def section_table(section: Section, board: Leaderboard, width: int | None) -> An
             min_width=min(longest, 40) if column == "name" else None,
         )
     for row in section.rows:
-        style = None if row["status"] == "completed" else "dim red"
-        table.add_row(*(cell(row, c) for c in columns), style=style)
+        done = row["status"] == "completed"
+        cells = [cell(row, c) for c in columns]
+        if not done and "status" not in columns:  # the status still shows, beside the name
+            cells[0] = f"{cells[0]} ({row['status']})"
+        table.add_row(*cells, style=None if done else "dim red")
     return table
 
 
