@@ -172,7 +172,8 @@ def summarize(folder: Path, root: Path | None = None) -> Row:
         _fill(row, folder)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, UserError) as exc:
         row["status"] = "unreadable" if row["status"] in ("completed", "unreadable") else row["status"]
-        row["error"] = row["error"] or f"{type(exc).__name__}: {exc}"
+        why = str(exc) if isinstance(exc, UserError) else f"cannot read it ({type(exc).__name__}: {exc})"
+        row["error"] = row["error"] or why
     return row
 
 

@@ -19,9 +19,9 @@ HEADERS = {
     "fit_seconds": "fit s", "total_seconds": "total s", "n": "runs", "error": "error", "rank": "#",
 }  # fmt: skip
 # Terminal columns, most important first: the table drops from the end until it fits the window.
-TERMINAL = ("name", "model", "pr_auc", "roc_auc", "f1", "status", "mcc", "baseline_pr_auc", "precision",
-            "recall", "threshold", "data", "balancer", "epochs", "fit_seconds")  # fmt: skip
-KEPT = 3  # never dropped: run, model and the first metric
+TERMINAL = ("name", "model", "pr_auc", "roc_auc", "f1", "mcc", "baseline_pr_auc", "precision", "recall",
+            "threshold", "data", "balancer", "epochs", "fit_seconds")  # fmt: skip
+KEPT = 3  # never dropped: run (with its status when not completed), model, the first metric
 TEXT = {"name", "model", "status", "balancer", "data", "kind", "baseline_model", "threshold_rule", "error"}
 
 
@@ -53,13 +53,11 @@ def fit_columns(section: Section, width: int | None) -> list[str]:
     columns = [
         c for c in TERMINAL if any(r.get(c) not in (None, "") for r in rows) or TERMINAL.index(c) < KEPT
     ]
-    if all(r["status"] == "completed" for r in rows):
-        columns.remove("status")
     if width is None:
         return columns
 
     def needed(cols: list[str]) -> int:
-        return 1 + sum(3 + max(len(header(c)), *(len(cell(r, c)) for r in rows)) for c in cols)
+        return 1 + sum(3 + max(len(header(c)), *(len(shown(r, c)) for r in rows)) for c in cols)
 
     while needed(columns) > width and len(columns) > KEPT - 1:
         droppable = [c for c in columns if TERMINAL.index(c) >= KEPT]
@@ -83,20 +81,23 @@ def section_table(section: Section, board: Leaderboard, width: int | None) -> An
         caption_justify="left",
     )
     for column in columns:
-        longest = max(len(cell(r, column)) for r in section.rows)
+        longest = max(len(shown(r, column)) for r in section.rows)
         table.add_column(
             header(column),
             justify="left" if column in TEXT else "right",
             no_wrap=True,
-            min_width=min(longest, 40) if column == "name" else None,
+            min_width=min(longest, 48) if column == "name" else None,
         )
     for row in section.rows:
-        done = row["status"] == "completed"
-        cells = [cell(row, c) for c in columns]
-        if not done and "status" not in columns:  # the status still shows, beside the name
-            cells[0] = f"{cells[0]} ({row['status']})"
-        table.add_row(*cells, style=None if done else "dim red")
+        style = None if row["status"] == "completed" else "dim red"
+        table.add_row(*(shown(row, c) for c in columns), style=style)
     return table
+
+
+def shown(row: Row, column: str) -> str:
+    """A terminal cell: a run that did not complete says so beside its name."""
+    text = cell(row, column)
+    return f"{text} ({row['status']})" if column == "name" and row["status"] != "completed" else text
 
 
 def print_board(board: Leaderboard) -> None:
