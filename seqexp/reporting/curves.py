@@ -78,8 +78,8 @@ def plot_overlay(curves: list[Curves], path: Path, kind: str, title: str) -> Non
         for j, (y, s) in enumerate(entry.scores):
             x_, y_, area = roc_points(y, s) if kind == "roc" else pr_points(y, s)
             areas.append(area)
-            ax.plot(x_, y_, color=color, lw=1.6 if len(entry.scores) == 1 else 0.9,
-                    alpha=1.0 if len(entry.scores) == 1 else 0.6, drawstyle="default" if kind == "roc"
+            ax.plot(x_, y_, color=color, lw=1.6 if len(entry.scores) == 1 else 1.1,
+                    alpha=1.0 if len(entry.scores) == 1 else 0.75, drawstyle="default" if kind == "roc"
                     else "steps-post", label=None if j else "_")  # fmt: skip
         name = "AUC" if kind == "roc" else "AP"
         value = f"{np.mean(areas):.3f}" + (f" ± {np.std(areas, ddof=1):.3f}" if len(areas) > 1 else "")

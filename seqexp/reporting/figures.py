@@ -71,6 +71,8 @@ def tidy_ticks(ax: Any) -> None:
     xs += [np.asarray(c.get_offsets(), dtype=float).reshape(-1, 2)[:, 0] for c in ax.collections]
     values = np.concatenate(xs) if xs else np.array([])
     values = values[np.isfinite(values)]
+    if set(values.tolist()) == {0.0, 1.0}:  # a rate axis (a perfect ROC curve), not a count
+        return
     if values.size and np.all(values == np.round(values)):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 

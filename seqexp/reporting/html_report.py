@@ -21,7 +21,8 @@ from seqexp.runfolder import atomic, files
 
 COLUMNS = ("rank", "name", "model", "balancer", "pr_auc", "roc_auc", "f1", "mcc", "precision", "recall",
            "baseline_pr_auc", "threshold", "data", "epochs", "fit_seconds", "status")  # fmt: skip
-PRINT_HIDDEN = {"data", "epochs", "fit_seconds"}  # the section header says them; A4 is narrow
+PRINT_HIDDEN = {"balancer", "threshold", "data", "epochs", "fit_seconds", "status"}  # A4 is narrow: the
+# section header says the data, the config differences the balancer, the failed runs' list the status
 NOISE = 0.02  # PR-AUC differences smaller than this are within split noise on these data sets
 IGNORED_KEYS = ("name", "ensemble.members")
 
@@ -57,10 +58,8 @@ def _section(board: Leaderboard, section: Section, index: int, folder: Path) -> 
     columns = [c for c in COLUMNS if any(r.get(c) not in (None, "") for r in section.rows)]
     if all(r["status"] == "completed" for r in section.rows):
         columns = [c for c in columns if c != "status"]
-    rows = [
-        {"cells": [cell(r, c, 3) for c in columns], "status": r["status"], "child": bool(r.get("parent"))}
-        for r in section.rows
-    ]  # fmt: skip
+    rows = [{"cells": [_html_cell(r, c) for c in columns], "status": r["status"],
+             "child": bool(r.get("parent"))} for r in section.rows]  # fmt: skip
     notes: list[str] = []
     figures = _figures(section, index, folder, notes)
     return {
@@ -79,6 +78,17 @@ def _section(board: Leaderboard, section: Section, index: int, folder: Path) -> 
 
 
 _TEXT = {"rank", "name", "model", "balancer", "data", "status"}
+
+
+def _html_cell(row: Row, column: str) -> dict[str, str]:
+    """A cell's value and, for a group, its spread (shown under it) or its size (beside its name)."""
+    value = row.get(column)
+    spread = row.get(f"{column}_std")
+    if column == "name" and row.get("_children") is not None:
+        return {"value": cell(row, column), "note": f"{row.get('n')} {row['kind']}"}
+    if isinstance(value, int | float) and isinstance(spread, int | float):
+        return {"value": cell({column: value}, column), "note": f"± {spread:.3f}"}
+    return {"value": cell(row, column), "note": ""}
 
 
 def _css(column: str) -> str:
@@ -170,9 +180,10 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, str]:
 def differences(rows: list[Row]) -> dict[str, Any]:
     """How the configs of a section's runs differ, and what they all share.
 
-    A key differs when the runs that have it disagree on it; a component's ``name`` (``model.name``)
-    differs when any run has another, and the settings that come with another component are then
-    not repeated. An ensemble has no training config: it is described by its members.
+    A key differs when the runs that have it disagree on it (``model.C`` between two logistic
+    regressions), and a component's ``name`` when any run has another; a setting only one component
+    has (``model.units`` of the one LSTM) is not a difference. An ensemble has no training config:
+    it is described by its members.
     """
     configs, ensembles = [], []
     for row in rows:
@@ -191,8 +202,6 @@ def differences(rows: list[Row]) -> dict[str, Any]:
         return len(set(values)) > 1 or (key.endswith(".name") and len(values) < len(configs))
 
     differ = [k for k in keys if differs(k)]
-    named = {k.rsplit(".", 1)[0] for k in differ if k.endswith(".name")}  # sections that switch component
-    differ = [k for k in differ if k.endswith(".name") or k.rsplit(".", 1)[0] not in named]
     shared = [f"{k}: {configs[0][1][k]}" for k in keys if configs and not differs(k)
               and all(k in c for _, c in configs)]  # fmt: skip
     per_run = [{"name": name, "values": [f"{k}: {c[k]}" for k in differ if k in c]} for name, c in configs]

@@ -34,13 +34,16 @@ TEMPLATE = """<!DOCTYPE html>
   .verdict { font-weight: 600; }
   .good { color: var(--good); } .bad { color: var(--bad); } .unclear { color: var(--unclear); }
   .scroll { max-width: 100%; overflow-x: auto; }
-  table { border-collapse: collapse; font-size: 13px; }
-  th, td { border-bottom: 1px solid var(--line); padding: 4px 7px; vertical-align: top; }
-  th { background: var(--band); text-align: left; font-weight: 600; }
-  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+  table { border-collapse: collapse; font-size: 12.5px; }
+  th, td { border-bottom: 1px solid var(--line); padding: 4px 6px; vertical-align: top; }
+  th { background: var(--band); text-align: left; font-weight: 600; vertical-align: bottom; white-space: nowrap; }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  td.num { white-space: nowrap; }
+  th.baseline_pr_auc { white-space: normal; min-width: 8ch; }
   td.text { overflow-wrap: break-word; min-width: 4ch; }
   td.name { white-space: nowrap; }
   tr.child td:first-child { padding-left: 22px; color: var(--muted); }
+  td .note { color: var(--muted); font-size: 11.5px; }
   tr.failed td, tr.interrupted td, tr.running td, tr.incomplete td, tr.unreadable td { color: var(--bad); }
   .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 16px; }
   figure { margin: 0; }
@@ -113,7 +116,7 @@ against runs of the same data.</p>{% endif %}
   <table class="leaderboard">
     <thead><tr>{% for c in s.columns %}<th class="{{ c.css }}">{{ c.label }}</th>{% endfor %}</tr></thead>
     <tbody>
-    {% for r in s.rows %}<tr class="{{ r.status }}{{ ' child' if r.child }}">{% for value in r.cells %}<td class="{{ s.columns[loop.index0].css }}">{{ value }}</td>{% endfor %}</tr>
+    {% for r in s.rows %}<tr class="{{ r.status }}{{ ' child' if r.child }}">{% for c in r.cells %}<td class="{{ s.columns[loop.index0].css }}">{{ c.value }}{% if c.note %}<br><span class="note">{{ c.note }}</span>{% endif %}</td>{% endfor %}</tr>
     {% endfor %}
     </tbody>
   </table>
