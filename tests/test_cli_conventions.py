@@ -66,6 +66,19 @@ def test_the_top_level_help_has_no_python_types_and_offers_completion() -> None:
     assert not PYTHON_TYPES.findall(shown) and "--install-completion" in shown and "--version" in shown
 
 
+@pytest.mark.parametrize("args", [["--help"], ["list"], ["validate", str(TINY)], ["compare", "--help"]])
+def test_light_commands_import_no_heavy_library(args: list[str]) -> None:
+    """``--help``, ``list`` and ``validate`` stay fast: no TensorFlow, pandas, scikit-learn, Jinja2."""
+    code = (
+        "import sys, atexit; atexit.register(lambda: print(sorted(m for m in ('pandas', 'sklearn', "
+        "'tensorflow', 'jinja2', 'matplotlib') if m in sys.modules), file=sys.stderr)); "
+        f"sys.argv = ['seqexp', *{args!r}]; from seqexp.cli import main; main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
 def test_shell_completion_completes_verbs_and_choices() -> None:
     def complete(words: str, index: int) -> list[str]:
         env = {
