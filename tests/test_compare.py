@@ -56,6 +56,14 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     made["kfold"] = _train(root, *LOGREG, "--set", "name=tiny_kfold", "--set",
                            "split={method: kfold, folds: 2, test: 0.2}")  # fmt: skip
     made["other"] = _train(root, *LOGREG, "--set", "name=other_data", "--set", "data.positive_rate=0.3")
+    shops = root.parent / "shops.yaml"  # a multi-class run: no PR-AUC, ranked by its macro-F1
+    shops.write_text(
+        "name: shops\nseed: 3\ndata: {name: synthetic_next_shop, customers: 400, shops: 4, "
+        "sequence_length: 5}\nbalance: {name: class_weight}\nmodel: {name: logistic_regression}\n"
+    )
+    result = run_cli("train", str(shops), "--runs-dir", str(root), "-q")
+    assert result.returncode == 0, result.stderr
+    made["shops"] = Path(result.stdout.strip())
     ensemble = run_cli("ensemble", str(made["lstm"]), str(made["logreg"]), "--runs-dir", str(root), "-q")
     assert ensemble.returncode == 0, ensemble.stderr
     made["ensemble"] = Path(ensemble.stdout.strip().splitlines()[-1])
@@ -121,7 +129,11 @@ def test_runs_on_different_data_are_never_ranked_together(runs: dict[str, Path],
     document = _document("--all", "--runs-dir", str(runs["root"]), "-o", str(tmp_path / "r"))
     assert "different data sets" in document["warning"]
     known = [s for s in document["sections"] if s["data_fingerprint"]]
-    assert len(known) == 2
+    assert len(known) == 3
+    (shops,) = [s for s in known if s["data"] == "synthetic_next_shop"]
+    assert shops["runs"][0]["f1_macro"] > 0 and shops["runs"][0]["rank"] == 1
+    assert any("ranked by f1_macro" in note for note in document["notes"])
+    known.remove(shops)
     for section in known:
         fingerprints = {row["data_fingerprint"] for row in section["runs"]}
         assert fingerprints == {section["data_fingerprint"]}
@@ -136,6 +148,7 @@ def test_runs_on_different_data_are_never_ranked_together(runs: dict[str, Path],
     assert rates == [0.15, 0.3]
     # and the tables: one per data set, each titled by its data
     assert result.stdout.count("synthetic_transactions, 400 rows, positive rate") == 2
+    assert "synthetic_next_shop, 400 rows, 4 classes" in result.stdout and "macro F1" in result.stdout
 
 
 def test_a_parent_named_directly_is_one_row_and_its_children_on_request(

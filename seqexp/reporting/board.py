@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from seqexp.errors import UserError
+from seqexp.reporting.data_card import data_column, data_info
 from seqexp.runfolder import files, lifecycle
 from seqexp.runfolder.reader import group_of
+from seqexp.tasks import task_of
 
 METRICS = ("pr_auc", "roc_auc", "f1", "mcc", "precision", "recall", "balanced_accuracy", "log_loss", "brier")
 LOWER_IS_BETTER = {"log_loss", "brier", "fit_seconds", "total_seconds"}
@@ -46,15 +48,22 @@ class Section:
     positive_rate: float | None
     protocol: str
     rows: list[Row] = field(default_factory=list)
+    sort: str = "pr_auc"  # what this section is ranked by (a multi-class one: its headline metric)
 
     @property
     def completed(self) -> list[Row]:
         return [r for r in self.rows if r["status"] == "completed"]
 
     @property
+    def multiclass(self) -> bool:
+        return any(r.get("task") == "multiclass" for r in self.completed)
+
+    @property
     def title(self) -> str:
         rows = f"{self.rows_of_data:,} rows" if self.rows_of_data else "rows unknown"
         rate = f"positive rate {self.positive_rate:.3f}" if self.positive_rate is not None else ""
+        if self.multiclass:
+            rate = f"{self.completed[0].get('n_classes')} classes"
         fp = f"fingerprint {self.fingerprint[:8]}" if self.fingerprint else "no data fingerprint"
         return ", ".join(p for p in (self.data, rows, rate, self.protocol, fp) if p)
 
@@ -243,9 +252,12 @@ def _fill_metrics(row: Row, metrics: dict[str, Any], record: dict[str, Any]) -> 
     row.update({name: test.get(name) for name in METRICS})
     row.update({name: value for name, value in test.items() if name not in row and _number(value)})
     row["val_pr_auc"], row["val_f1"] = val.get("pr_auc"), val.get("f1")
-    baseline = metrics.get("baseline") or {}
-    row["baseline_model"] = baseline.get("model")
-    row["baseline_pr_auc"] = (baseline.get("test") or {}).get("pr_auc")
+    task = task_of(metrics)
+    row["task"], row["headline"], row["n_classes"] = task.name, task.headline, metrics.get("n_classes")
+    key = next((k for k in ("baseline", *task.reference_keys) if isinstance(metrics.get(k), dict)), None)
+    reference = metrics.get(key) or {} if key else {}
+    row["baseline_model"] = reference.get("model") or key
+    row[f"baseline_{task.headline}"] = (reference.get("test") or {}).get(task.headline)
     row["threshold"], row["threshold_rule"] = metrics.get("threshold"), metrics.get("threshold_rule")
     row["test_rows"] = test.get("rows")
     row["epochs"] = record.get("epochs")
@@ -258,7 +270,11 @@ def _fill_group(row: Row, summary: dict[str, Any], children: list[Path]) -> None
     _fill_metrics(row, mean, {})
     for name in METRICS:
         row[f"{name}_std"] = (std.get("test") or {}).get(name)
-    row["baseline_pr_auc_std"] = ((std.get("baseline") or {}).get("test") or {}).get("pr_auc")
+    headline = row.get("headline", "pr_auc")
+    for key in ("baseline", "most_frequent"):
+        if isinstance(std.get(key), dict):
+            row[f"baseline_{headline}_std"] = (std[key].get("test") or {}).get(headline)
+            break
     row["threshold_std"] = std.get("threshold")
     row["threshold_rule"] = summary.get("threshold_rule", row.get("threshold_rule"))
     row["n"] = summary.get("n", row.get("n"))
@@ -306,47 +322,6 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-# --------------------------------------------------------------------------- the data a run read
-
-
-def data_info(config: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-    """What a section header says about the data: name, rows, positive rate, split protocol."""
-    data = config.get("data") or {}
-    name = str(data.get("name") or "unknown data")
-    path = data.get("path")
-    if isinstance(path, str) and path:
-        name = f"{name} ({Path(path).name})"
-    report = record.get("data_report") or {}
-    rows = next((report[k] for k in ("customers", "rows", "examples") if _number(report.get(k))), None)
-    rate = report.get("positive_rate")
-    return {"name": name, "rows": rows, "positive_rate": rate if _number(rate) else None,
-            "protocol": protocol(config.get("split") or {}, config.get("seed"))}  # fmt: skip
-
-
-def protocol(split: dict[str, Any], seed: Any = None) -> str:
-    """The split in words: ``holdout 80/10/10, stratified, seed 7`` or ``5-fold CV + 10% test``."""
-    method = split.get("method", "holdout")
-    seed = split.get("seed") if split.get("seed") is not None else seed
-    tail = f", seed {seed}" if seed is not None else ""
-    if method == "holdout":
-        parts = [split.get(k, d) for k, d in (("train", 0.8), ("val", 0.1), ("test", 0.1))]
-        if all(_number(p) for p in parts):
-            return "holdout " + "/".join(f"{100 * p:.0f}" for p in parts) + f", stratified{tail}"
-    if method == "kfold":
-        test = split.get("test", 0.1)
-        fold = f", fold {split['fold']}" if split.get("fold") is not None else ""
-        share = f"{100 * test:.0f}%" if _number(test) else "a"
-        return f"{split.get('folds', 5)}-fold CV + {share} test{fold}{tail}"
-    shown = ", ".join(
-        f"{k} {v}" for k, v in split.items() if k != "method" and not isinstance(v, dict | list)
-    )
-    return f"{method} split" + (f" ({shown})" if shown else "")
-
-
-def data_column(name: str, fingerprint: str | None) -> str:
-    return f"{name} {fingerprint[:6]}" if fingerprint else name
-
-
 # --------------------------------------------------------------------------- the board
 
 
@@ -369,11 +344,24 @@ def build_leaderboard(
         sections[key].rows.append(row)
     ordered = sorted(sections.values(), key=lambda s: (s.fingerprint is None, -len(s.completed), s.data))
     for section in ordered:
-        ranked = sorted(section.rows, key=lambda r: _rank(r, sort))
+        section.sort = _section_sort(section, sort, notes)
+        ranked = sorted(section.rows, key=lambda r: _rank(r, section.sort))
         for rank, row in enumerate((r for r in ranked if r["status"] == "completed"), start=1):
             row["rank"] = rank
         section.rows = _with_children(ranked, children, root)
     return Leaderboard(ordered, sort, notes)
+
+
+def _section_sort(section: Section, sort: str, notes: list[str]) -> str:
+    """``sort``, unless no run of the section has it (multi-class runs have no ``pr_auc``): then the
+    runs' own headline metric, said in a note."""
+    done = section.completed
+    if not done or any(_number(r.get(sort)) for r in done):
+        return sort
+    headline = str(done[0].get("headline") or sort)
+    if headline != sort:
+        notes.append(f"{section.data}: ranked by {headline} (its runs have no {sort})")
+    return headline
 
 
 def _rank(row: Row, sort: str) -> tuple:

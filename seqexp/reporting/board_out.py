@@ -17,10 +17,16 @@ HEADERS = {
     "baseline_model": "baseline", "baseline_pr_auc": "baseline PR-AUC", "threshold": "threshold",
     "threshold_rule": "threshold rule", "epochs": "epochs", "best_epoch": "best epoch",
     "fit_seconds": "fit s", "total_seconds": "total s", "n": "runs", "error": "error", "rank": "#",
+    "f1_macro": "macro F1", "accuracy": "accuracy", "top_3_accuracy": "top-3 acc.",
+    "pr_auc_ovr_macro": "PR-AUC (macro)", "roc_auc_ovr_macro": "ROC-AUC (macro)",
+    "baseline_f1_macro": "baseline macro F1",
 }  # fmt: skip
 # Terminal columns, most important first: the table drops from the end until it fits the window.
 TERMINAL = ("name", "model", "pr_auc", "roc_auc", "f1", "mcc", "baseline_pr_auc", "precision", "recall",
             "threshold", "data", "balancer", "epochs", "fit_seconds")  # fmt: skip
+TERMINAL_MULTICLASS = ("name", "model", "f1_macro", "accuracy", "balanced_accuracy", "mcc", "top_3_accuracy",
+                       "pr_auc_ovr_macro", "log_loss", "baseline_f1_macro", "data", "balancer", "epochs",
+                       "fit_seconds")  # fmt: skip
 KEPT = 3  # never dropped: run (with its status when not completed), model, the first metric
 TEXT = {"name", "model", "status", "balancer", "data", "kind", "baseline_model", "threshold_rule", "error"}
 
@@ -50,9 +56,8 @@ def cell(row: Row, column: str, digits: int = 3) -> str:
 def fit_columns(section: Section, width: int | None) -> list[str]:
     """The terminal columns of a section that fit ``width`` (all of them when ``width`` is None)."""
     rows = section.rows
-    columns = [
-        c for c in TERMINAL if any(r.get(c) not in (None, "") for r in rows) or TERMINAL.index(c) < KEPT
-    ]
+    order = TERMINAL_MULTICLASS if section.multiclass else TERMINAL
+    columns = [c for c in order if any(r.get(c) not in (None, "") for r in rows) or order.index(c) < KEPT]
     if width is None:
         return columns
 
@@ -60,7 +65,7 @@ def fit_columns(section: Section, width: int | None) -> list[str]:
         return 1 + sum(3 + max(len(header(c)), *(len(shown(r, c)) for r in rows)) for c in cols)
 
     while needed(columns) > width and len(columns) > KEPT - 1:
-        droppable = [c for c in columns if TERMINAL.index(c) >= KEPT]
+        droppable = [c for c in columns if order.index(c) >= KEPT]
         if not droppable:
             break
         columns.remove(droppable[-1])
@@ -75,7 +80,7 @@ def section_table(section: Section, board: Leaderboard, width: int | None) -> An
     dropped = [header(c) for c in every if c not in columns]
     caption = f"not shown at this width: {', '.join(dropped)} (see --format csv)" if dropped else None
     table = Table(
-        title=f"{section.title}\ntest split, sorted by {header(board.sort)}",
+        title=f"{section.title}\ntest split, sorted by {header(section.sort)}",
         title_justify="left",
         caption=caption,
         caption_justify="left",

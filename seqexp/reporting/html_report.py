@@ -21,6 +21,9 @@ from seqexp.runfolder import atomic, files
 
 COLUMNS = ("rank", "name", "model", "balancer", "pr_auc", "roc_auc", "f1", "mcc", "precision", "recall",
            "baseline_pr_auc", "threshold", "data", "epochs", "fit_seconds", "status")  # fmt: skip
+MULTICLASS = ("rank", "name", "model", "balancer", "f1_macro", "accuracy", "balanced_accuracy", "mcc",
+              "top_3_accuracy", "pr_auc_ovr_macro", "log_loss", "baseline_f1_macro", "data", "epochs",
+              "fit_seconds", "status")  # fmt: skip
 PRINT_HIDDEN = {"balancer", "threshold", "data", "epochs", "fit_seconds", "status"}  # A4 is narrow: the
 # section header says the data, the config differences the balancer, the failed runs' list the status
 NOISE = 0.02  # PR-AUC differences smaller than this are within split noise on these data sets
@@ -55,7 +58,8 @@ def write_report(board: Leaderboard, folder: Path) -> Path:
 
 
 def _section(board: Leaderboard, section: Section, index: int, folder: Path) -> dict[str, Any]:
-    columns = [c for c in COLUMNS if any(r.get(c) not in (None, "") for r in section.rows)]
+    order = MULTICLASS if section.multiclass else COLUMNS
+    columns = [c for c in order if any(r.get(c) not in (None, "") for r in section.rows)]
     if all(r["status"] == "completed" for r in section.rows):
         columns = [c for c in columns if c != "status"]
     rows = [{"cells": [_html_cell(r, c) for c in columns], "status": r["status"],
@@ -66,9 +70,11 @@ def _section(board: Leaderboard, section: Section, index: int, folder: Path) -> 
         "title": section.data,
         "fingerprint": section.fingerprint or "not recorded",
         "rows_of_data": f"{section.rows_of_data:,}" if section.rows_of_data else "unknown",
-        "positive_rate": f"{section.positive_rate:.3f}" if section.positive_rate is not None else "unknown",
+        "positive_rate": f"{section.positive_rate:.3f}"
+        if section.positive_rate is not None
+        else (f"none: {section.completed[0].get('n_classes')} classes" if section.multiclass else "unknown"),
         "protocol": section.protocol or "unknown",
-        "summary": summary(section, board.sort),
+        "summary": summary(section, section.sort),
         "columns": [{"label": header(c), "css": _css(c)} for c in columns],
         "rows": rows,
         "figures": figures,
@@ -103,22 +109,23 @@ def summary(section: Section, sort: str) -> dict[str, Any]:
         return {"best": None, "verdict": "no run of this data completed", "tone": "bad"}
     value = cell(best, sort, 3)
     tested = f" on {best['test_rows']:.0f} test customers" if best.get("test_rows") else ""
-    text, tone = baseline_verdict(best)
+    text, tone = baseline_verdict(best, str(best.get("headline") or "pr_auc"))
     return {"best": f"{best['name']} ({best.get('model') or best['kind']})", "metric": header(sort),
             "value": value + tested, "verdict": text, "tone": tone}  # fmt: skip
 
 
-def baseline_verdict(row: Row) -> tuple[str, str]:
-    """Whether a run beats the baseline trained beside it (PR-AUC on the same test split)."""
-    model, base = row.get("pr_auc"), row.get("baseline_pr_auc")
+def baseline_verdict(row: Row, metric: str = "pr_auc") -> tuple[str, str]:
+    """Whether a run beats the baseline trained beside it (its headline ``metric``, PR-AUC or macro-F1,
+    on the same test split)."""
+    model, base = row.get(metric), row.get(f"baseline_{metric}")
     if not isinstance(base, int | float) or not isinstance(model, int | float):
         why = ("it is the baseline model itself" if row.get("model") == "logistic_regression"
                else "evaluate.baseline: none")  # fmt: skip
         return f"no baseline beside it ({why}): nothing here says it beats one", "unclear"
     name = row.get("baseline_model") or "the baseline"
     gap = model - base
-    said = f"PR-AUC {model:.3f} against {base:.3f} for its baseline {name} ({gap:+.3f})"
-    spread, base_spread = row.get("pr_auc_std"), row.get("baseline_pr_auc_std")
+    said = f"{header(metric)} {model:.3f} against {base:.3f} for its baseline {name} ({gap:+.3f})"
+    spread, base_spread = row.get(f"{metric}_std"), row.get(f"baseline_{metric}_std")
     if isinstance(spread, int | float):  # a group: the seeds (or folds) measure the noise
         noise = 2 * max(spread, base_spread if isinstance(base_spread, int | float) else 0.0)
         if gap > noise:
