@@ -1,52 +1,130 @@
 """The ``seqexp`` command line: wiring only. Each verb parses its options and calls its module in
 ``seqexp/commands/``, imported when the verb runs, so ``--help``, ``validate`` and ``list`` never
-import TensorFlow, pandas or scikit-learn."""
+import TensorFlow, pandas or scikit-learn. Every verb has an example in its help, choices the parser
+lists and checks (exit code 2), metavars that say what to give (never a Python type), and option
+names that mean one thing across verbs (tests/test_cli_conventions.py).
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from seqexp.errors import UserError
 
+
+class _HelpWithoutType:
+    """Help that shows what to give, not Python types: flags (``--help``, ``--install-completion``)
+    without ``<bool>``, arguments by their metavar (``RUN...``) without ``<list[Path]>``."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+            elif (
+                param.param_type_name == "argument" and param.metavar and not param.type_descriptor.is_choice
+            ):
+                setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010  (the name says it)
+        return params
+
+
+class Command(_HelpWithoutType, TyperCommand):
+    pass
+
+
+class Group(_HelpWithoutType, TyperGroup):
+    pass
+
+
 app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
+    cls=Group, add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Declared, reproducible experiments for imbalanced customer classification.",
-)
+    epilog="Start with: seqexp train configs/tiny.yaml   (seconds; then seqexp compare --all)",
+)  # fmt: skip
 
-ConfigArg = Annotated[Path, typer.Argument(help="Experiment YAML file.", show_default=False)]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option("--set", "-s", help="Override a config value: KEY=VALUE (YAML), repeatable."),
-]
-RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Parent folder of run folders.")]
-TrustRunOpt = Annotated[
-    bool,
-    typer.Option("--trust-run", help="Load pickled models from the run folder (runs code: trusted only)."),
-]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run folder's path.")]
-MlflowOpt = Annotated[
-    bool,
-    typer.Option(
-        "--mlflow", help="Also log the run to MLflow (MLFLOW_TRACKING_URI, else ./mlruns by the runs dir)."
-    ),
-]
-
-
-RunArg = Annotated[Path, typer.Argument(help="A completed run folder.", show_default=False)]
+EXAMPLES = {  # shown under each verb's help, one per line
+    "generate": ["seqexp generate configs/tiny.yaml --out data/tiny"],
+    "validate": ["seqexp validate configs/lstm_smote.yaml --set model.units=[32]"],
+    "list": ["seqexp list models"],
+    "train": ["seqexp train configs/tiny.yaml --set train.epochs=3 --seeds 3",
+              "run=$(seqexp train configs/tiny.yaml -q)"],
+    "tune": ["seqexp tune configs/tune_lstm.yaml --set tune.max_trials=5",
+             "seqexp tune --resume runs/20250101-120000-tune_lstm-tune"],
+    "evaluate": ["seqexp evaluate runs/20250101-120000-lstm_smote --data new_month.parquet --format json"],
+    "ensemble": ["seqexp ensemble runs/A runs/B runs/C --method stack --threshold-rule max_mcc",
+                 "seqexp ensemble --from-tune runs/20250101-120000-tune_lstm-tune --top 3 --search"],
+    "predict": ["seqexp predict runs/20250101-120000-lstm_smote customers.parquet -o scores.csv"],
+    "compare": ["seqexp compare --all --runs-dir runs --sort roc_auc -o report",
+                "seqexp compare runs/A runs/B --format json > board.json"],
+}  # fmt: skip
 
 
-@app.command()
+def verb(name: str) -> Any:
+    """Register a verb, with its example under its help."""
+    return app.command(name, cls=Command, epilog="\n\n".join(f"Example: {e}" for e in EXAMPLES[name]))
+
+
+# The parser's choices. Tests hold each list equal to the one the verb checks (tests/test_cli_conventions.py).
+Method = Literal["mean", "weighted", "rank", "stack"]
+Objective = Literal["pr_auc", "roc_auc"]
+Family = Literal["models", "balancers", "data", "sources", "all"]
+Format = Literal["table", "csv", "json"]
+SortKey = Literal[
+    "pr_auc", "roc_auc", "f1", "mcc", "precision", "recall", "balanced_accuracy", "log_loss", "brier",
+    "val_pr_auc", "val_f1", "baseline_pr_auc", "threshold", "epochs", "best_epoch", "train_loss_at_best",
+    "val_loss_at_best", "fit_seconds", "total_seconds",
+]  # fmt: skip
+
+ConfigArg = Annotated[Path, typer.Argument(
+    help="Experiment YAML file.", show_default=False, metavar="CONFIG")]  # fmt: skip
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", "-s", metavar="KEY=VALUE", help="Override a config value (YAML), repeatable.")]  # fmt: skip
+RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", metavar="DIR", help="Parent folder of run folders.")]
+TrustRunOpt = Annotated[bool, typer.Option(
+    "--trust-run", help="Load pickled models from the run folder (runs code: trusted only).")]  # fmt: skip
+MlflowOpt = Annotated[bool, typer.Option("--mlflow", help=(
+    "Also log the run to MLflow (MLFLOW_TRACKING_URI, else ./mlruns by the runs dir)."))]  # fmt: skip
+RunArg = Annotated[Path, typer.Argument(help="A completed run folder.", show_default=False, metavar="RUN")]
+
+
+def _quiet(says: str) -> Any:
+    """``--quiet``, described by what it leaves on stdout for this verb."""
+    return typer.Option("--quiet", "-q", metavar="", help=f"Print only {says}.")
+
+
+def _format(what: str) -> Any:
+    return typer.Option("--format", "-f", help=f"table for people; csv or json for scripts: {what}.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"seqexp {version('seqexp')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = None,  # fmt: skip
+) -> None:
+    """Declared, reproducible experiments for imbalanced customer classification."""
+
+
+@verb("generate")
 def generate(
     config: ConfigArg,
     overrides: SetOpt = None,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Folder to write (default: data/<config name>).")
+        Path | None,
+        typer.Option("--out", "-o", metavar="DIR", help="Folder to write (default: data/<config name>)."),
     ] = None,
 ) -> None:
     """Write the config's synthetic data set as files a user could have brought."""
@@ -55,15 +133,17 @@ def generate(
     verb.run(config, overrides or [], out_dir=out_dir)
 
 
-@app.command()
+@verb("train")
 def train(
     config: ConfigArg,
     overrides: SetOpt = None,
     runs_dir: RunsDirOpt = Path("runs"),
-    quiet: QuietOpt = False,
+    quiet: Annotated[bool, _quiet("the run folder's path (no progress, no table)")] = False,
     seeds: Annotated[
         int | None,
-        typer.Option("--seeds", min=1, help="Train N seeds on one split; mean +- std (overrides repeats)."),
+        typer.Option(
+            "--seeds", min=1, metavar="N", help="Train N seeds on one split; mean +- std (overrides repeats)."
+        ),
     ] = None,
     mlflow: MlflowOpt = False,
 ) -> None:
@@ -73,7 +153,7 @@ def train(
     verb.run(config, overrides or [], runs_dir=runs_dir, quiet=quiet, seeds=seeds, mlflow=mlflow)
 
 
-@app.command()
+@verb("validate")
 def validate(config: ConfigArg, overrides: SetOpt = None) -> None:
     """Check a config without training (and without importing TensorFlow)."""
     from seqexp.commands import validate as verb
@@ -81,10 +161,10 @@ def validate(config: ConfigArg, overrides: SetOpt = None) -> None:
     verb.run(config, overrides or [])
 
 
-@app.command("list")
+@verb("list")
 def list_components(
     family: Annotated[
-        str, typer.Argument(help="models, balancers, data, or all.", show_default=True)
+        Family, typer.Argument(help="Which registry (sources = data).", show_default=True, metavar="FAMILY")
     ] = "all",
 ) -> None:
     """What each registry holds, with one line about each entry."""
@@ -93,30 +173,36 @@ def list_components(
     verb.run(family)
 
 
-@app.command()
+@verb("tune")
 def tune(
     config: Annotated[
         Path | None,
         typer.Argument(
-            help="Experiment YAML with a 'tune' section (optional with --resume).", show_default=False
+            help="Experiment YAML with a 'tune' section (optional with --resume).",
+            show_default=False,
+            metavar="CONFIG",
         ),
     ] = None,
     overrides: SetOpt = None,
     runs_dir: RunsDirOpt = Path("runs"),
-    quiet: QuietOpt = False,
+    quiet: Annotated[bool, _quiet("the tune folder's path (no progress, no notes)")] = False,
     resume: Annotated[
-        Path | None, typer.Option("--resume", help="Continue the interrupted search in this tune folder.")
+        Path | None,
+        typer.Option("--resume", metavar="DIR", help="Continue the interrupted search in this tune folder."),
     ] = None,
     chief: Annotated[
-        bool, typer.Option("--chief", help="Serve the search to workers (keras-tuner chief).")
+        bool, typer.Option("--chief", metavar="", help="Serve the search to workers (keras-tuner chief).")
     ] = False,
     worker: Annotated[
         str | None, typer.Option("--worker", metavar="ID", help="Run trials for the chief at --chief-host.")
     ] = None,
     chief_host: Annotated[
-        str | None, typer.Option("--chief-host", help="The chief's address (workers); the chief binds to it.")
+        str | None,
+        typer.Option(
+            "--chief-host", metavar="HOST", help="The chief's address (workers); the chief binds to it."
+        ),
     ] = None,
-    port: Annotated[int, typer.Option("--port", help="The chief's gRPC port.")] = 8000,
+    port: Annotated[int, typer.Option("--port", metavar="N", help="The chief's gRPC port.")] = 8000,
 ) -> None:
     """Search hyperparameters with keras-tuner; the last line printed is the tune folder."""
     from seqexp.commands import tune as verb
@@ -127,7 +213,7 @@ def tune(
     )  # fmt: skip
 
 
-@app.command()
+@verb("evaluate")
 def evaluate(
     run: RunArg,
     data: Annotated[
@@ -135,101 +221,162 @@ def evaluate(
         typer.Option(
             "--data",
             "-d",
+            metavar="FILE",
             help="Labelled data: a data config YAML or a data file (default: the run's test split).",
         ),
     ] = None,
     threshold: Annotated[
-        float | None, typer.Option("--threshold", help="Use this threshold instead of the run's.")
+        float | None,
+        typer.Option("--threshold", metavar="X", help="Decide at this score instead of the run's threshold."),
     ] = None,
     trust_run: TrustRunOpt = False,
-    quiet: QuietOpt = False,
+    quiet: Annotated[bool, _quiet("the evaluation folder's path (no table, no notes)")] = False,
+    fmt: Annotated[Format, _format("the metrics now and at training")] = "table",
 ) -> None:
     """Evaluate a run again (its test split, or new labelled data); prints the evaluation folder."""
     from seqexp.commands import evaluate as verb
 
-    verb.run(run, data=data, threshold=threshold, trust=trust_run, quiet=quiet)
+    verb.run(run, data=data, threshold=threshold, trust=trust_run, quiet=quiet, fmt=fmt)
 
 
-@app.command()
+@verb("ensemble")
 def ensemble(
     members: Annotated[
         list[Path] | None,
-        typer.Argument(help="Run folders (same data and split).", show_default=False),
+        typer.Argument(help="Run folders (same data and split).", show_default=False, metavar="RUN"),
     ] = None,
-    method: Annotated[str, typer.Option("--method", "-m", help="mean | weighted | rank | stack.")] = "mean",
+    method: Annotated[
+        Method, typer.Option("--method", "-m", help="How member scores are combined.")
+    ] = "mean",
     weights: Annotated[
-        str | None, typer.Option("--weights", help="Comma-separated member weights, e.g. 0.7,0.3 (weighted).")
+        str | None,
+        typer.Option(
+            "--weights", metavar="W,W,...", help="Member weights, e.g. 0.7,0.3 (--method weighted)."
+        ),
     ] = None,
     search: Annotated[
-        bool, typer.Option("--search", help="Keep the member subset with the best validation objective.")
+        bool,
+        typer.Option(
+            "--search", metavar="", help="Keep the member subset with the best validation objective."
+        ),
     ] = False,
-    max_members: Annotated[int, typer.Option("--max-members", min=1, help="Largest subset searched.")] = 3,
-    objective: Annotated[str, typer.Option("--objective", help="pr_auc | roc_auc (validation).")] = "pr_auc",
+    max_members: Annotated[
+        int, typer.Option("--max-members", min=1, metavar="N", help="Largest subset searched.")
+    ] = 3,
+    objective: Annotated[
+        Objective, typer.Option("--objective", help="Validation metric that fits weights and picks subsets.")
+    ] = "pr_auc",
     from_tune: Annotated[
-        Path | None, typer.Option("--from-tune", help="A tune run folder: take its best runs as members.")
+        Path | None,
+        typer.Option("--from-tune", metavar="DIR", help="A tune run folder: take its best runs as members."),
     ] = None,
-    top: Annotated[int, typer.Option("--top", min=2, help="With --from-tune: how many runs.")] = 5,
-    threshold: Annotated[
-        str | None, typer.Option("--threshold", help="Threshold rule (YAML); default: the first member's.")
+    top: Annotated[
+        int, typer.Option("--top", min=2, metavar="N", help="With --from-tune: how many runs.")
+    ] = 5,
+    threshold_rule: Annotated[
+        str | None,
+        typer.Option(
+            "--threshold-rule",
+            metavar="RULE",
+            help="Threshold rule (YAML: max_f1, 0.4, {min_recall: 0.6}); default: the first member's.",
+        ),
     ] = None,
-    name: Annotated[str | None, typer.Option("--name", help="Run name (default ensemble-METHOD).")] = None,
+    old_threshold: Annotated[str | None, typer.Option("--threshold", hidden=True)] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAME", help="Run name (default ensemble-METHOD).")
+    ] = None,
     runs_dir: RunsDirOpt = Path("runs"),
-    quiet: QuietOpt = False,
+    quiet: Annotated[bool, _quiet("the ensemble's run folder path (no table)")] = False,
     mlflow: MlflowOpt = False,
 ) -> None:
     """Combine saved runs into one model; the last line printed is its run folder."""
     from seqexp.commands import ensemble as verb
 
+    if old_threshold is not None and threshold_rule is None:  # the old spelling, hidden: --threshold
+        threshold_rule = old_threshold  # is a number in evaluate, so here it is --threshold-rule
     verb.run(
         list(members or []), method=method, weights=weights, search=search, max_members=max_members,
-        objective=objective, from_tune=from_tune, top=top, threshold=threshold, name=name,
+        objective=objective, from_tune=from_tune, top=top, threshold=threshold_rule, name=name,
         runs_dir=runs_dir, quiet=quiet, mlflow=mlflow,
     )  # fmt: skip
 
 
-@app.command()
+@verb("predict")
 def predict(
     run: RunArg,
     source: Annotated[
         Path,
-        typer.Argument(help="Customers to score: a data config YAML or a data file.", show_default=False),
+        typer.Argument(
+            help="Customers to score: a data config YAML or a data file.", show_default=False, metavar="INPUT"
+        ),
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV to write.")] = Path("scores.csv"),
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="CSV to write.")] = Path(
+        "scores.csv"
+    ),
     bands: Annotated[
         str | None,
         typer.Option(
-            "--bands", help="Risk cut points, e.g. 0.3,0.7 (default: the run's evaluate.risk_bands)."
+            "--bands",
+            metavar="X,X,...",
+            help="Risk cut points, e.g. 0.3,0.7 (default: the run's evaluate.risk_bands).",
         ),
     ] = None,
     levels: Annotated[
-        str | None, typer.Option("--levels", help="Risk level names, e.g. low,medium,high.")
+        str | None,
+        typer.Option("--levels", metavar="NAME,NAME,...", help="Risk level names, e.g. low,medium,high."),
     ] = None,
     trust_run: TrustRunOpt = False,
-    quiet: QuietOpt = False,
+    quiet: Annotated[bool, _quiet("the scores CSV's path (no summary)")] = False,
+    fmt: Annotated[Format, _format("the summary of what was scored")] = "table",
 ) -> None:
     """Score new customers: id, score, label at the run's threshold, risk level; prints the CSV."""
     from seqexp.commands import predict as verb
 
-    verb.run(run, source, output=output, bands=bands, levels=levels, trust=trust_run, quiet=quiet)
+    verb.run(run, source, output=output, bands=bands, levels=levels, trust=trust_run, quiet=quiet, fmt=fmt)
 
 
-@app.command()
+@verb("compare")
 def compare(
     run_dirs: Annotated[
-        list[Path] | None, typer.Argument(help="Run folders to compare.", show_default=False)
+        list[Path] | None,
+        typer.Argument(
+            help="Run folders to compare (a group, a tune folder: its runs).",
+            show_default=False,
+            metavar="RUN",
+        ),
     ] = None,
-    all_runs: Annotated[bool, typer.Option("--all", help="Compare every run under --runs-dir.")] = False,
+    all_runs: Annotated[
+        bool,
+        typer.Option("--all", metavar="", help="Compare every run under --runs-dir, at any depth."),
+    ] = False,
     runs_dir: RunsDirOpt = Path("runs"),
-    sort: Annotated[str, typer.Option("--sort", help="Test metric (or column) to rank by.")] = "pr_auc",
-    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder for the report.")] = Path("report"),
-    quiet: QuietOpt = False,
+    sort: Annotated[
+        SortKey,
+        typer.Option(
+            "--sort",
+            metavar="METRIC",
+            help="Test metric (or column) to rank by: pr_auc, roc_auc, f1, mcc, precision, recall, "
+            "balanced_accuracy, log_loss, brier, val_pr_auc, val_f1, baseline_pr_auc, threshold, epochs, "
+            "best_epoch, train_loss_at_best, val_loss_at_best, fit_seconds, total_seconds.",
+        ),
+    ] = "pr_auc",
+    children: Annotated[
+        bool,
+        typer.Option("--children", metavar="", help="Also list each child of a seeds / k-fold group."),
+    ] = False,
+    out_dir: Annotated[
+        Path, typer.Option("--output", "-o", metavar="DIR", help="Folder for the report.")
+    ] = Path("report"),
+    quiet: Annotated[bool, _quiet("the report folder's path (with --format csv/json: the document)")] = False,
+    fmt: Annotated[Format, _format("the leaderboard")] = "table",
 ) -> None:
-    """Leaderboard of runs: table, CSV, figures, one HTML file; prints the report folder."""
+    """Leaderboard of runs, one table per data set, a CSV and one HTML file; prints the report folder."""
     from seqexp.commands import compare as verb
 
     verb.run(
-        list(run_dirs or []), all_runs=all_runs, runs_dir=runs_dir, sort=sort, out_dir=out_dir, quiet=quiet
-    )
+        list(run_dirs or []), all_runs=all_runs, runs_dir=runs_dir, sort=sort, out_dir=out_dir, quiet=quiet,
+        children=children, fmt=fmt,
+    )  # fmt: skip
 
 
 def main() -> None:

@@ -166,8 +166,10 @@ def test_events_file_labels_aggregates_and_unlabelled_customers(tmp_path: Path) 
     assert data.ids.tolist() == [7, 8] and data.y.tolist() == [1, 0]
     assert data.report["customers_without_label"] == 1  # customer 9
     assert data.report["labels_without_events"] == 1  # customer 42
-    assert data.feature_names == ["count", "recency_days", "tenure_days", "amt_total", "amt_mean"]
-    assert data.X.tolist() == [[2, 5, 8, 40, 20], [1, 7, 7, 5, 5]]
+    # The point-in-time aggregate vector (docs/data.md); the five figures the old vector held:
+    f = dict(zip(data.feature_names, data.X.T.tolist(), strict=True))
+    assert f["count"] == [2, 1] and f["recency_days"] == [5, 7] and f["tenure_days"] == [8, 7]
+    assert f["amt_sum"] == [40, 5] and f["amt_mean"] == [20, 5]
     assert data.mask is None and data.X.ndim == 2
 
 

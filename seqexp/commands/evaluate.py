@@ -21,17 +21,25 @@ from seqexp.tasks import Decision
 from seqexp.tasks.base import describe_unseen
 
 
-def run(run_dir: Path, *, data: Path | None, threshold: float | None, trust: bool, quiet: bool) -> None:
-    from seqexp.reporting.console import out, result, say_for
-    from seqexp.reporting.tables import evaluation_table
+def run(
+    run_dir: Path, *, data: Path | None, threshold: float | None, trust: bool, quiet: bool, fmt: str = "table"
+) -> None:
+    from seqexp.reporting import tables
+    from seqexp.reporting.console import out, print_document, print_json, result, say_for
 
     evaluated = evaluate_run(run_dir, data=data, threshold=threshold, trust=trust)
     say = say_for(quiet)
     for note in evaluated.notes:
         say(f"note: {note}")
-    if not quiet:
-        out.print(evaluation_table(evaluated.metrics, evaluated.part, evaluated.run_metrics))
-    result(evaluated.folder)
+    shown = (evaluated.metrics, evaluated.part, evaluated.run_metrics)
+    if fmt == "json":
+        print_json(tables.evaluation_document(*shown, folder=evaluated.folder, notes=evaluated.notes))
+    elif fmt == "csv":
+        print_document(tables.evaluation_csv(*shown))
+    else:
+        if not quiet:
+            out.print(tables.evaluation_table(*shown))
+        result(evaluated.folder)
 
 
 @dataclass(frozen=True)

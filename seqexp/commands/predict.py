@@ -31,12 +31,20 @@ def run(
     levels: str | None,
     trust: bool,
     quiet: bool,
+    fmt: str = "table",
 ) -> None:
-    from seqexp.reporting.console import result, say_for
+    from seqexp.reporting import tables
+    from seqexp.reporting.console import print_document, print_json, result, say_for
 
     names = [x.strip() for x in levels.split(",")] if levels is not None else None
     cuts = _floats(bands, "--bands")
     summary = predict_run(run_dir, source, output, cuts=cuts, levels=names, trust=trust)
+    if fmt == "json":
+        print_json(tables.prediction_document(summary))
+        return
+    if fmt == "csv":
+        print_document(tables.prediction_csv(summary))
+        return
     say = say_for(quiet)
     for line in summary.lines():
         say(line)

@@ -10,13 +10,18 @@ from seqexp.config.validation import validate_sections
 from seqexp.config.yaml_io import apply_overrides, read_yaml
 from seqexp.errors import ConfigError
 
+EMPTY = (
+    "expected a mapping of sections, but the file is empty; write at least "
+    "'data: {name: synthetic_transactions}' and 'model: {name: lstm}' (see configs/tiny.yaml)"
+)
+
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
     """Load, override and validate an experiment config; all problems become one ``ConfigError``."""
     path = Path(path)
     raw = read_yaml(path)
-    if raw is None:
-        raw = {}
+    if raw is None:  # empty, or only comments: training "every default" is never what was meant
+        raise ConfigError(str(path), [EMPTY])
     if not isinstance(raw, dict):
         raise ConfigError(
             str(path), [f"expected a mapping of sections (name, data, model...), got {type(raw).__name__}"]

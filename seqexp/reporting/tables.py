@@ -108,3 +108,67 @@ def ensemble_table(metrics: dict[str, Any]) -> Table:
         row += [f"{m['test'][name]:.4f}" for m in shown]
         table.add_row(*row)
     return table
+
+
+# --------------------------------------------------------------------------- --format csv | json
+
+
+def evaluation_document(
+    metrics: dict[str, Any],
+    part: str,
+    run_metrics: dict[str, Any] | None,
+    *,
+    folder: Any,
+    notes: list[str],
+) -> dict[str, Any]:
+    """``evaluate --format json``: where it was written, the metrics now and at training."""
+    return {
+        "folder": str(folder),
+        "split": part,
+        "model": metrics.get("model"),
+        "threshold": metrics.get("threshold"),
+        "threshold_rule": metrics.get("threshold_rule"),
+        "metrics": metrics[part],
+        "at_training": (run_metrics or {}).get("test"),
+        "notes": notes,
+    }
+
+
+def evaluation_csv(metrics: dict[str, Any], part: str, run_metrics: dict[str, Any] | None) -> str:
+    """``evaluate --format csv``: one row per metric, now and (on the run's test split) at training."""
+    before = (run_metrics or {}).get("test") or {}
+    lines = ["metric,now,at_training"]
+    for name, value in metrics[part].items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            lines.append(f"{name},{value:.6g},{_number(before.get(name))}")
+    return "\n".join(lines) + "\n"
+
+
+def _number(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, int | float) and not isinstance(value, bool) else ""
+
+
+def prediction_document(summary: Any) -> dict[str, Any]:
+    """``predict --format json``: the CSV written and what it holds."""
+    return {
+        "output": str(summary.output),
+        "rows": summary.rows,
+        "threshold": summary.threshold,
+        "predicted_positive": summary.predicted_positive,
+        "counts": {str(k): int(v) for k, v in summary.counts.items()},
+        "unseen_levels": summary.unseen,
+    }
+
+
+def prediction_csv(summary: Any) -> str:
+    """``predict --format csv``: one row: the CSV written, rows, threshold, and a count per level."""
+    counts = {str(k): int(v) for k, v in summary.counts.items()}
+    header = ["output", "rows", "threshold", "predicted_positive", *counts]
+    values = [str(summary.output), str(summary.rows), _number(summary.threshold),
+              str(summary.predicted_positive), *map(str, counts.values())]  # fmt: skip
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([header, values])
+    return buffer.getvalue()

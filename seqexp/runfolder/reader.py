@@ -96,6 +96,8 @@ def open_run(folder: Path, *, trust: bool = False) -> SavedRun:
     if status != "completed":
         why = f": {record['error']}" if record.get("error") else ""
         raise UserError(f"{folder}: the run is '{status}', not completed{why}; train it again")
+    if (group := group_of(folder, record)) is not None:
+        raise UserError(group.refusal())
     if record.get("estimator") == "ensemble":
         return _open_ensemble(folder, record, trust)
     missing = [name for name in NEEDED if not (folder / name).is_file()]
@@ -111,6 +113,52 @@ def open_run(folder: Path, *, trust: bool = False) -> SavedRun:
         schema=json.loads(schema_path.read_text()) if schema_path.is_file() else {},
         trust=trust,
     )
+
+
+GROUP_KINDS = {"repeats": "seeds", "kfold": "folds", "backtest": "backtest cutoffs"}
+
+
+@dataclass(frozen=True)
+class Group:
+    """A parent run folder of ordinary child runs (seeds, folds, backtest cutoffs): ``metrics.json``
+    holds the ``mean`` and ``std`` of the children's metrics, ``run.json`` lists the children."""
+
+    folder: Path
+    kind: str
+    children: list[Path]
+    record: dict[str, Any]
+
+    @property
+    def what(self) -> str:
+        return GROUP_KINDS.get(self.kind, "child runs")
+
+    def summary(self) -> dict[str, Any]:
+        """The parent's ``metrics.json`` (kind, n, mean, std), or ``{}`` while it has none."""
+        path = self.folder / files.METRICS
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    def refusal(self) -> str:
+        """Why a command that needs one model cannot take the parent, and what to give instead."""
+        example = f"e.g. {self.children[0]}" if self.children else "none has finished yet"
+        return (
+            f"{self.folder}: a group of {len(self.children)} {self.what} (mean ± std in {files.METRICS}),"
+            f" not one model; give one of its runs ({example}), or see them all with "
+            f"`seqexp compare {self.folder}`"
+        )
+
+
+def group_of(folder: Path, record: dict[str, Any] | None = None) -> Group | None:
+    """The group a parent folder holds, or None when ``folder`` is one run (or not a run)."""
+    folder = Path(folder)
+    if record is None:
+        if not (folder / files.RUN).is_file():
+            return None
+        record = lifecycle.read_run(folder)
+    kind = record.get("kind")
+    if kind not in GROUP_KINDS and "children" not in record:
+        return None
+    children = [folder / str(name) for name in record.get("children") or []]
+    return Group(folder, str(kind or "group"), [c for c in children if c.is_dir()], record)
 
 
 class CombinedEstimator:
