@@ -147,6 +147,14 @@ def test_a_binary_run_holds_calibration_intervals_verdict_profit_and_figures(cal
     for name in ("calibration.json", "gains_lift.png", "calibration.png", "profit_curve.png"):
         assert (calibrated_run / name).is_file(), name
     assert "beats baseline:" in (calibrated_run / "run.log").read_text()
+    from rich.console import Console
+
+    from seqexp.reporting.tables import metrics_table
+
+    console = Console(width=200, record=True)
+    console.print(metrics_table(metrics))
+    shown = console.export_text()
+    assert "95% interval" in shown and f"beats baseline: {metrics['vs_baseline']['verdict']}" in shown
 
 
 def test_predict_gives_probabilities_and_risk_levels_that_agree_with_the_decision(

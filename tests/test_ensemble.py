@@ -106,6 +106,10 @@ def test_calibrated_members_are_combined_as_probabilities(tiny: Tiny, tmp_path: 
     assert np.allclose(scores(result.run_dir)["score"], expected, atol=2e-6)
     state = json.loads((result.run_dir / "ensemble.json").read_text())
     assert state["calibrated_members"] == [True, True]
+    paired = result.metrics["vs_best_member"]  # the member chosen on validation, on the same test rows
+    assert paired["verdict"] in ("yes", "no", "unclear") and paired["member"] in {f.name for f in folders}
+    low, high = paired["interval"]
+    assert low <= high
     assert "combined calibrated probabilities of 2 of 2 members" in (result.run_dir / "run.log").read_text()
 
 

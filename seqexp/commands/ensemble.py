@@ -261,6 +261,14 @@ def build_ensemble(
         "model": f"ensemble ({method})",
         "members": _member_rows(members, combiner),
     }
+    metrics.update(task.claims(parts, decision, seed=seed, resamples=1000))
+    best = max(members, key=lambda m: float((m.metrics.get("val") or {}).get(objective, float("-inf"))))
+    # PR-AUC decides the verdict: no threshold enters it, so the ensemble's decision serves both sides.
+    paired = task.versus(
+        y_test, test_scores, best.test_scores, (decision, decision), seed=seed, resamples=1000
+    )
+    if paired is not None:  # the member chosen on validation, compared on the same test rows
+        metrics["vs_best_member"] = {"member": best.name, **paired}
     if len(members) == 1:
         combiner.notes.append("the search kept a single member: no combination beat it on validation")
     calibrated = [m.name for m in members if m.calibrated]

@@ -121,6 +121,8 @@ def _write(
 ) -> EvaluationResult:
     task = run.task
     metrics = {**task.score(decision, {part: (y, scores)}), "model": run.metrics.get("model")}
+    if (quality := task.probability_quality(y, scores, run.calibrator)) is not None:
+        metrics["calibration"] = {"method": quality.pop("method"), part: quality}
     folder = lifecycle.create_run_dir(
         run.folder / files.EVALUATIONS, part if part == "test" else Path(info["source"]).stem
     )

@@ -259,6 +259,10 @@ def _fill_metrics(row: Row, metrics: dict[str, Any], record: dict[str, Any]) -> 
     row["baseline_model"] = reference.get("model") or key
     row[f"baseline_{task.headline}"] = (reference.get("test") or {}).get(task.headline)
     row["threshold"], row["threshold_rule"] = metrics.get("threshold"), metrics.get("threshold_rule")
+    paired = metrics.get("vs_baseline") or metrics.get("vs_best_member")
+    if isinstance(paired, dict):  # the paired bootstrap on the run's own test rows
+        row["beats_baseline"] = paired.get("verdict")
+        row["paired_difference"], row["paired_interval"] = paired.get("difference"), paired.get("interval")
     row["test_rows"] = test.get("rows")
     row["epochs"] = record.get("epochs")
     row["fit_seconds"], row["total_seconds"] = record.get("fit_seconds"), record.get("total_seconds")

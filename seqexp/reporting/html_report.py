@@ -125,6 +125,16 @@ def baseline_verdict(row: Row, metric: str = "pr_auc") -> tuple[str, str]:
     name = row.get("baseline_model") or "the baseline"
     gap = model - base
     said = f"{header(metric)} {model:.3f} against {base:.3f} for its baseline {name} ({gap:+.3f})"
+    interval = row.get("paired_interval")
+    if row.get("beats_baseline") and isinstance(interval, list) and len(interval) == 2:
+        low, high = interval  # the paired bootstrap on the same test rows decides, not the gap alone
+        paired = f"{said}; paired 95% interval of the difference [{low:+.3f}, {high:+.3f}]"
+        verdict = row["beats_baseline"]
+        if verdict == "yes":
+            return f"beats its baseline: {paired}", "good"
+        if verdict == "no":
+            return f"worse than its baseline: {paired}", "bad"
+        return f"not clearly better than its baseline: {paired}", "unclear"
     spread, base_spread = row.get(f"{metric}_std"), row.get(f"baseline_{metric}_std")
     if isinstance(spread, int | float):  # a group: the seeds (or folds) measure the noise
         noise = 2 * max(spread, base_spread if isinstance(base_spread, int | float) else 0.0)

@@ -23,15 +23,35 @@ def metrics_table(metrics: dict[str, Any]) -> Table:
     others = [metrics[k] for k in (*task.reference_keys, "baseline") if metrics.get(k)]
     for other in others:
         table.add_column(f"{other['model']} (baseline)", justify="right")
+    intervals = (metrics.get("intervals") or {}).get("test") or {}
+    if intervals:
+        table.add_column(f"{model} 95% interval", justify="right")
     table.add_column(f"{model} (val)", justify="right", style="dim")
     for name in task.shown:
+        interval = intervals.get(name)
         table.add_row(
             name,
             f"{metrics['test'][name]:.4f}",
             *(f"{other['test'][name]:.4f}" for other in others),
+            *([f"[{interval[0]:.4f}, {interval[1]:.4f}]" if interval else ""] if intervals else []),
             f"{metrics['val'][name]:.4f}",
         )
+    table.caption = _verdict_caption(metrics)
     return table
+
+
+def _verdict_caption(metrics: dict[str, Any]) -> str | None:
+    """The paired comparison in words: against the baseline (train) or the best member (ensemble)."""
+    paired = metrics.get("vs_baseline") or metrics.get("vs_best_member")
+    if not isinstance(paired, dict):
+        return None
+    other = paired.get("baseline") or paired.get("member") or "the baseline"
+    low, high = paired["interval"]
+    verdict = "beats baseline" if "baseline" in paired else "beats its best member"
+    return (
+        f"{verdict}: {paired['verdict']} (test {paired['metric']} {paired['difference']:+.4f} vs {other}, "
+        f"paired 95% interval [{low:+.4f}, {high:+.4f}])"
+    )
 
 
 def group_title(summary: dict[str, Any]) -> str:
@@ -107,6 +127,8 @@ def ensemble_table(metrics: dict[str, Any]) -> Table:
         row = [name, f"{metrics['test'][name]:.4f}", f"{metrics['val'][name]:.4f}"]
         row += [f"{m['test'][name]:.4f}" for m in shown]
         table.add_row(*row)
+    if verdict := _verdict_caption(metrics):
+        table.caption = f"{table.caption}\n{verdict}"
     return table
 
 

@@ -120,6 +120,12 @@ class Task(ABC):
         """Intervals of the test metrics and business figures, for metrics.json (may be empty)."""
         return {}
 
+    def probability_quality(  # noqa: B027  (a hook: only scores that need calibrating have it)
+        self, y: np.ndarray, scores: np.ndarray, calibrator: Any
+    ) -> dict[str, Any] | None:
+        """How good the scores and the calibrated probabilities are as probabilities (evaluate)."""
+        return None
+
     def versus(
         self, y: np.ndarray, scores: np.ndarray, other: np.ndarray, decisions: tuple[Decision, Decision],
         *, seed: int, resamples: int,

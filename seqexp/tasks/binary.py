@@ -101,6 +101,15 @@ class BinaryTask(Task):
                 out["profit"][part] = {"total": total, "per_customer": total / max(len(y_p), 1)}
         return out
 
+    def probability_quality(
+        self, y: np.ndarray, scores: np.ndarray, calibrator: Any
+    ) -> dict[str, Any] | None:
+        if calibrator is None or calibrator.method == "none" or len(np.unique(y)) < 2:
+            return None
+        after = calibrator.apply(scores)
+        return {"method": calibrator.method, "before": calibration.quality(y, scores),
+                "after": calibration.quality(y, after)}  # fmt: skip
+
     def versus(
         self, y: np.ndarray, scores: np.ndarray, other: np.ndarray, decisions: tuple[Decision, Decision],
         *, seed: int, resamples: int,
