@@ -89,6 +89,15 @@ TrustRunOpt = Annotated[bool, typer.Option(
     "--trust-run", help="Load pickled models from the run folder (runs code: trusted only).")]  # fmt: skip
 MlflowOpt = Annotated[bool, typer.Option("--mlflow", help=(
     "Also log the run to MLflow (MLFLOW_TRACKING_URI, else ./mlruns by the runs dir)."))]  # fmt: skip
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        help="Event logs: build each customer's history strictly before DATE (default: the day after "
+        "the log's last event; for labels from the log, their cutoff).",
+    ),
+]
 RunArg = Annotated[Path, typer.Argument(help="A completed run folder.", show_default=False, metavar="RUN")]
 
 
@@ -229,6 +238,7 @@ def evaluate(
         float | None,
         typer.Option("--threshold", metavar="X", help="Decide at this score instead of the run's threshold."),
     ] = None,
+    as_of: AsOfOpt = None,
     trust_run: TrustRunOpt = False,
     quiet: Annotated[bool, _quiet("the evaluation folder's path (no table, no notes)")] = False,
     fmt: Annotated[Format, _format("the metrics now and at training")] = "table",
@@ -236,7 +246,7 @@ def evaluate(
     """Evaluate a run again (its test split, or new labelled data); prints the evaluation folder."""
     from seqexp.commands import evaluate as verb
 
-    verb.run(run, data=data, threshold=threshold, trust=trust_run, quiet=quiet, fmt=fmt)
+    verb.run(run, data=data, threshold=threshold, as_of=as_of, trust=trust_run, quiet=quiet, fmt=fmt)
 
 
 @verb("ensemble")
@@ -325,6 +335,7 @@ def predict(
         str | None,
         typer.Option("--levels", metavar="NAME,NAME,...", help="Risk level names, e.g. low,medium,high."),
     ] = None,
+    as_of: AsOfOpt = None,
     trust_run: TrustRunOpt = False,
     quiet: Annotated[bool, _quiet("the scores CSV's path (no summary)")] = False,
     fmt: Annotated[Format, _format("the summary of what was scored")] = "table",
@@ -332,7 +343,17 @@ def predict(
     """Score new customers: id, score, label at the run's threshold, risk level; prints the CSV."""
     from seqexp.commands import predict as verb
 
-    verb.run(run, source, output=output, bands=bands, levels=levels, trust=trust_run, quiet=quiet, fmt=fmt)
+    verb.run(
+        run,
+        source,
+        output=output,
+        bands=bands,
+        levels=levels,
+        as_of=as_of,
+        trust=trust_run,
+        quiet=quiet,
+        fmt=fmt,
+    )
 
 
 @verb("compare")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from seqexp.errors import DataError
+from seqexp.errors import DataError, UserError
 from seqexp.pipeline.encode import build_input, data_config_for, unseen_levels
 from seqexp.runfolder import atomic, files, lifecycle
 from seqexp.runfolder.reader import SavedRun, open_run
@@ -22,12 +22,19 @@ from seqexp.tasks.base import describe_unseen
 
 
 def run(
-    run_dir: Path, *, data: Path | None, threshold: float | None, trust: bool, quiet: bool, fmt: str = "table"
+    run_dir: Path,
+    *,
+    data: Path | None,
+    threshold: float | None,
+    trust: bool,
+    quiet: bool,
+    fmt: str = "table",
+    as_of: str | None = None,
 ) -> None:
     from seqexp.reporting import tables
     from seqexp.reporting.console import out, print_document, print_json, result, say_for
 
-    evaluated = evaluate_run(run_dir, data=data, threshold=threshold, trust=trust)
+    evaluated = evaluate_run(run_dir, data=data, threshold=threshold, trust=trust, as_of=as_of)
     say = say_for(quiet)
     for note in evaluated.notes:
         say(f"note: {note}")
@@ -52,16 +59,25 @@ class EvaluationResult:
 
 
 def evaluate_run(
-    run_dir: Path, *, data: Path | None = None, threshold: float | None = None, trust: bool = False
+    run_dir: Path,
+    *,
+    data: Path | None = None,
+    threshold: float | None = None,
+    trust: bool = False,
+    as_of: str | None = None,
 ) -> EvaluationResult:
     """Evaluate a run on its test split (``data`` None) or on a labelled data file or config."""
     run = open_run(run_dir, trust=trust)
     decision = run.decision if threshold is None else run.task.fixed(threshold, "--threshold")
     notes: list[str] = []
     if data is None:
+        if as_of is not None:
+            raise UserError(
+                "--as-of: goes with --data (new labelled data); the run's own test split is as trained"
+            )
         part, y, ids, X, info = _own_test_split(run, notes)
     else:
-        part, y, ids, X, info = _new_data(run, data, notes)
+        part, y, ids, X, info = _new_data(run, data, notes, as_of)
     run.task.check_labels(y)
     scores = run.estimator.predict(X)
     return _write(run, decision, part, y, ids, scores, info, notes)
@@ -85,9 +101,9 @@ def _own_test_split(run: SavedRun, notes: list[str]) -> tuple[str, np.ndarray, n
 
 
 def _new_data(
-    run: SavedRun, source: Path, notes: list[str]
+    run: SavedRun, source: Path, notes: list[str], as_of: str | None = None
 ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, dict]:
-    data_cfg = data_config_for(run, source)
+    data_cfg = data_config_for(run, source, as_of)
     data = build_input(run, data_cfg, labelled=True)
     if (data.y < 0).any():
         raise DataError(

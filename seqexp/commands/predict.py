@@ -32,13 +32,14 @@ def run(
     trust: bool,
     quiet: bool,
     fmt: str = "table",
+    as_of: str | None = None,
 ) -> None:
     from seqexp.reporting import tables
     from seqexp.reporting.console import print_document, print_json, result, say_for
 
     names = [x.strip() for x in levels.split(",")] if levels is not None else None
     cuts = _floats(bands, "--bands")
-    summary = predict_run(run_dir, source, output, cuts=cuts, levels=names, trust=trust)
+    summary = predict_run(run_dir, source, output, cuts=cuts, levels=names, trust=trust, as_of=as_of)
     if fmt == "json":
         print_json(tables.prediction_document(summary))
         return
@@ -112,18 +113,37 @@ def predict_run(
     levels: list[str] | None = None,
     chunk: int = CHUNK,
     trust: bool = False,
+    as_of: str | None = None,
 ) -> Scored:
-    """Open the run, encode ``source`` with its schema, score it into ``output``."""
+    """Open the run, encode ``source`` with its schema (histories as of ``as_of`` for event logs),
+    score it into ``output``."""
     run = open_run(run_dir, trust=trust)
     run.task.check_predict_options(cuts, levels)
     try:
         bands = bands_for(run, cuts, levels)  # used by tasks that decide by threshold
     except ValueError as exc:
         raise UserError(f"--bands/--levels: {exc}") from None
-    data = build_input(run, data_config_for(run, source), labelled=False)
+    data = build_input(run, data_config_for(run, source, as_of), labelled=False)
     summary = write_scores(run, data, output, bands, chunk=chunk)
     summary.unseen = unseen_levels(data)
+    summary.history = history_line(data.report)
     return summary
+
+
+def history_line(report: dict) -> str:
+    """As of which date histories were built, and who was left out and why (event logs)."""
+    if "reference_date" not in report:
+        return ""
+    left = report.get("customers_without_history", 0)
+    line = f"histories as of {str(report['reference_date'])[:10]} (events strictly before it)"
+    if report.get("events_from_reference_date"):
+        line += f"; {report['events_from_reference_date']} later events not used"
+    if left:
+        line += f"; {left} customer(s) without events before it left out"
+    for key in ("events_removed_by_where", "customers_removed_by_where"):
+        if report.get(key):
+            line += f"; {report[key]} {key.replace('_', ' ')}"
+    return line
 
 
 def summary_lines(summary: Scored) -> list[str]:

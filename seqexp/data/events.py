@@ -125,12 +125,17 @@ def _log1p(events: pd.DataFrame, columns: list[str], path: str) -> pd.DataFrame:
     return events.assign(**out)
 
 
-def _reference(cfg: EventsConfig, events: pd.DataFrame, schema: dict | None) -> np.datetime64:
-    if schema is not None:
-        return np.datetime64(schema["reference_date"], "s")
+def _reference(cfg: EventsConfig, events: pd.DataFrame, schema: dict | None, labelled: bool) -> np.datetime64:
+    """The date features are built as of: every event used lies strictly before it.
+
+    An explicit ``reference_date`` (``--as-of``) wins. Labels from the log set it to their cutoff
+    (features before, labels from then on), at training and for labelled new data alike. Scoring
+    unlabelled customers of a saved run defaults to the day after the new log's last event, so a
+    newer log is scored on all its history; the log's end is also the default at training.
+    """
     if cfg.reference_date is not None:
         return _timestamp(cfg.reference_date)
-    if isinstance(cfg.labels, WindowLabels):
+    if isinstance(cfg.labels, WindowLabels) and (labelled or schema is None):
         return _timestamp(cfg.labels.cutoff)
     return _timestamp(events[cfg.time].max().normalize() + pd.Timedelta(days=1))
 
@@ -203,7 +208,7 @@ def build_events(
     derive = dict(cfg.derive) if schema is None else schema.get("derive", {})
     raw = _filtered(derive_columns(raw, derive, path=cfg.path),
                     cfg.where if schema is None else schema.get("where"), cfg, report, notes)  # fmt: skip
-    reference = _reference(cfg, raw, schema)
+    reference = _reference(cfg, raw, schema, labelled)
     learning = schema is None
     if schema is None:
         schema = _new_schema(cfg, reference)

@@ -20,9 +20,33 @@ from seqexp.runfolder.reader import SavedRun
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
-def data_config_for(run: SavedRun, source: Path) -> Component:
+def data_config_for(run: SavedRun, source: Path, as_of: str | None = None) -> Component:
     """The data section that reads ``source``: a YAML data config, or a data file put in place of
-    the path of the run's own data section."""
+    the path of the run's own data section; ``as_of`` (a date) sets the reference date features are
+    built before (and, for labels from the log, the cutoff the label window starts at)."""
+    return _as_of(_data_config(run, source), as_of)
+
+
+def _as_of(data_cfg: Component, as_of: str | None) -> Component:
+    if as_of is None:
+        return data_cfg
+    if "reference_date" not in type(data_cfg).model_fields:
+        raise UserError(f"--as-of: the run's data source '{data_cfg.name}' has no dates; leave --as-of out")
+    values = data_cfg.model_dump(mode="json")
+    values["reference_date"] = as_of
+    labels = values.get("labels")
+    if isinstance(labels, dict) and "cutoff" in labels:
+        labels["cutoff"] = as_of
+    try:
+        return type(data_cfg).model_validate(values)
+    except Exception as exc:  # pydantic ValidationError: name the option
+        first = str(exc).splitlines()
+        raise UserError(
+            f"--as-of: {as_of!r} is not a date such as 2001-03-01 ({first[-1].strip()})"
+        ) from None
+
+
+def _data_config(run: SavedRun, source: Path) -> Component:
     from seqexp.config.loading import validate_config
     from seqexp.config.yaml_io import read_yaml
 

@@ -43,10 +43,11 @@ class Scored:
     positive_in: set[str] = field(default_factory=set)  # risk levels holding predicted positives
     bands: Any = None  # the risk levels the rows were given (binary)
     threshold_probability: float | None = None  # the decision threshold as a calibrated probability
+    history: str = ""  # as of which date event histories were built, who was left out
 
     def lines(self) -> list[str]:
         assert self.task is not None
-        return self.task.summary_lines(self)
+        return [*([self.history] if self.history else []), *self.task.summary_lines(self)]
 
 
 class Task(ABC):
