@@ -54,13 +54,13 @@ def test_audiobooks_table_without_header(tmp_path: Path) -> None:
     assert out["run"]["input_shape"] == [10] and "id" not in out["run"]["feature_names"]
 
 
-def test_a_missing_column_fails_the_run_with_a_clear_message(tmp_path: Path) -> None:
+def test_a_missing_column_is_one_clear_message_before_any_run_folder(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 4 == 0}\n" for i in range(40)))
     config = tmp_path / "c.yaml"
     config.write_text("data: {name: table, path: t.csv, target: y}\nmodel: {name: logistic_regression}\n")
     result = run_cli("train", str(config), "--runs-dir", str(tmp_path / "runs"), "--quiet")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "column 'y' is not in t.csv; its columns are: a, b, label" in result.stderr
-    (run_dir,) = (tmp_path / "runs").iterdir()
-    run = json.loads((run_dir / "run.json").read_text())
-    assert run["status"] == "failed" and "column 'y'" in run["error"]
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+    checked = run_cli("validate", str(config))  # validate opens the data and says the same
+    assert checked.returncode == 2 and "column 'y' is not in t.csv" in checked.stderr

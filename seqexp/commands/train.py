@@ -17,6 +17,9 @@ def run(
     cfg = load_config(config, overrides)
     if mlflow:  # recorded in the run's config.yaml like any setting
         cfg = cfg.model_copy(update={"tracking": "mlflow"})
+    from seqexp.pipeline.data_check import check_data
+
+    check_data(cfg)  # a mistake in the data section is found before any run folder exists
     track = tracker(cfg.tracking == "mlflow", runs_dir, quiet)
     from seqexp.pipeline.groups import needs_group
 

@@ -191,7 +191,29 @@ def _columns(schema: dict[str, Any]) -> list[tuple[str, list[str]]]:
     return keys
 
 
-@DATA_SOURCES.register(EventsConfig, tags=("file", "sequence"))
+SAMPLE_ROWS = 2000  # what ``seqexp validate`` reads of a log
+
+
+def check_events(cfg: EventsConfig) -> str:
+    """A sample of the log, read as training would: the file, the columns every key names, the time
+    format, and ``derive``/``where``/``labels.where`` evaluated on it. Raises a ``DataError``."""
+    sample = read_frame(
+        cfg.path, what="data.path", sep=cfg.sep, header=cfg.header, column_names=cfg.column_names,
+        nrows=SAMPLE_ROWS,
+    )  # fmt: skip
+    require_columns(sample, [cfg.id, cfg.time], where="data", path=cfg.path)
+    times = parse_times(sample[cfg.time], cfg.time_format, column=f"data.time '{cfg.time}'", path=cfg.path)
+    sample = derive_columns(sample.assign(**{cfg.time: times}), dict(cfg.derive), path=cfg.path)
+    if cfg.where:
+        condition(sample, cfg.where, key="data.where", path=cfg.path)
+    for key, columns in _columns(_new_schema(cfg, _timestamp(times.max()))):
+        require_columns(sample, columns, where=key, path=cfg.path)
+    if isinstance(cfg.labels, WindowLabels) and cfg.labels.where:
+        condition(sample, cfg.labels.where, key="data.labels.where", path=cfg.path)
+    return f"{len(sample)} sample rows of {Path(cfg.path).name} read: columns, time format, expressions ok"
+
+
+@DATA_SOURCES.register(EventsConfig, tags=("file", "sequence"), check=check_events)
 def build_events(
     cfg: EventsConfig, *, seed: int, schema: dict | None = None, labelled: bool = True
 ) -> Dataset:

@@ -43,8 +43,10 @@ def read_frame(
     sep: str = ",",
     header: bool = True,
     column_names: list[str] | None = None,
+    nrows: int | None = None,
 ) -> pd.DataFrame:
-    """Read a CSV (any extension but .parquet/.pq) or Parquet file; ``what`` names the config key."""
+    """Read a CSV (any extension but .parquet/.pq) or Parquet file; ``what`` names the config key.
+    ``nrows``: only the first rows (``seqexp validate`` checks a sample, never the whole file)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(
@@ -54,12 +56,15 @@ def read_frame(
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
+            if nrows is not None:
+                frame = frame.head(nrows)
             if column_names:
                 frame.columns = _rename(list(frame.columns), column_names, path)
         else:
             frame = pd.read_csv(
-                path, sep=sep, header=0 if header else None, names=column_names, skipinitialspace=True
-            )
+                path, sep=sep, header=0 if header else None, names=column_names, skipinitialspace=True,
+                nrows=nrows,
+            )  # fmt: skip
     except pd.errors.EmptyDataError:
         raise DataError(f"{what}: {path} is empty (no header, no rows)") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:

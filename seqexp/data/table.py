@@ -181,7 +181,17 @@ def encode_table(
     return X.astype(np.float32, copy=False), names, groups, unseen
 
 
-@DATA_SOURCES.register(TableConfig, tags=("file", "table"))
+def check_table(cfg: TableConfig) -> str:
+    """A sample of the table: the file, and every column the config names. Raises a ``DataError``."""
+    sample = read_frame(
+        cfg.path, what="data.path", sep=cfg.sep, header=cfg.header, column_names=cfg.column_names, nrows=2000
+    )
+    named = [c for c in (cfg.id, cfg.target) if c] + cfg.drop + cfg.numeric + cfg.categorical
+    require_columns(sample, named, where="data", path=cfg.path)
+    return f"{len(sample)} sample rows of {Path(cfg.path).name} read: the named columns are there"
+
+
+@DATA_SOURCES.register(TableConfig, tags=("file", "table"), check=check_table)
 def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labelled: bool = True) -> Dataset:
     """Read the table and encode it (with ``schema``: exactly as the run's training data was)."""
     frame = read_frame(
