@@ -12,56 +12,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from typer.core import TyperCommand, TyperGroup
 
 from seqexp.errors import UserError
-
-
-class _HelpWithoutType:
-    """Help that shows what to give, not Python types: flags (``--help``, ``--install-completion``)
-    without ``<bool>``, arguments by their metavar (``RUN...``) without ``<list[Path]>``."""
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        params = super().get_params(ctx)  # type: ignore[misc]
-        for param in params:
-            if getattr(param, "is_flag", False) and param.metavar is None:
-                param.metavar = ""
-            elif (
-                param.param_type_name == "argument" and param.metavar and not param.type_descriptor.is_choice
-            ):
-                setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010  (the name says it)
-        return params
-
-
-class Command(_HelpWithoutType, TyperCommand):
-    pass
-
-
-class Group(_HelpWithoutType, TyperGroup):
-    pass
-
+from seqexp.reporting.cli_help import EXAMPLES, Command, Group
 
 app = typer.Typer(
     cls=Group, add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Declared, reproducible experiments for imbalanced customer classification.",
     epilog="Start with: seqexp train configs/tiny.yaml   (seconds; then seqexp compare --all)",
 )  # fmt: skip
-
-EXAMPLES = {  # shown under each verb's help, one per line
-    "generate": ["seqexp generate configs/tiny.yaml --out data/tiny"],
-    "validate": ["seqexp validate configs/lstm_smote.yaml --set model.units=[32]"],
-    "list": ["seqexp list models"],
-    "train": ["seqexp train configs/tiny.yaml --set train.epochs=3 --seeds 3",
-              "run=$(seqexp train configs/tiny.yaml -q)"],
-    "tune": ["seqexp tune configs/tune_lstm.yaml --set tune.max_trials=5",
-             "seqexp tune --resume runs/20250101-120000-tune_lstm-tune"],
-    "evaluate": ["seqexp evaluate runs/20250101-120000-lstm_smote --data new_month.parquet --format json"],
-    "ensemble": ["seqexp ensemble runs/A runs/B runs/C --method stack --threshold-rule max_mcc",
-                 "seqexp ensemble --from-tune runs/20250101-120000-tune_lstm-tune --top 3 --search"],
-    "predict": ["seqexp predict runs/20250101-120000-lstm_smote customers.parquet -o scores.csv"],
-    "compare": ["seqexp compare --all --runs-dir runs --sort roc_auc -o report",
-                "seqexp compare runs/A runs/B --format json > board.json"],
-}  # fmt: skip
 
 
 def verb(name: str) -> Any:

@@ -1,0 +1,49 @@
+"""How the command line presents itself: help that shows what to give (never a Python type), and an
+example under every verb's help (tests/test_cli_conventions.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from typer.core import TyperCommand, TyperGroup
+
+
+class _HelpWithoutType:
+    """Help that shows what to give, not Python types: flags (``--help``, ``--install-completion``)
+    without ``<bool>``, arguments by their metavar (``RUN...``) without ``<list[Path]>``."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+            elif (
+                param.param_type_name == "argument" and param.metavar and not param.type_descriptor.is_choice
+            ):
+                setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010  (the name says it)
+        return params
+
+
+class Command(_HelpWithoutType, TyperCommand):
+    pass
+
+
+class Group(_HelpWithoutType, TyperGroup):
+    pass
+
+
+EXAMPLES = {  # shown under each verb's help, one per line
+    "generate": ["seqexp generate configs/tiny.yaml --out data/tiny"],
+    "validate": ["seqexp validate configs/lstm_smote.yaml --set model.units=[32]"],
+    "list": ["seqexp list models"],
+    "train": ["seqexp train configs/tiny.yaml --set train.epochs=3 --seeds 3",
+              "run=$(seqexp train configs/tiny.yaml -q)"],
+    "tune": ["seqexp tune configs/tune_lstm.yaml --set tune.max_trials=5",
+             "seqexp tune --resume runs/20250101-120000-tune_lstm-tune"],
+    "evaluate": ["seqexp evaluate runs/20250101-120000-lstm_smote --data new_month.parquet --format json"],
+    "ensemble": ["seqexp ensemble runs/A runs/B runs/C --method stack --threshold-rule max_mcc",
+                 "seqexp ensemble --from-tune runs/20250101-120000-tune_lstm-tune --top 3 --search"],
+    "predict": ["seqexp predict runs/20250101-120000-lstm_smote customers.parquet -o scores.csv"],
+    "compare": ["seqexp compare --all --runs-dir runs --sort roc_auc -o report",
+                "seqexp compare runs/A runs/B --format json > board.json"],
+}  # fmt: skip
