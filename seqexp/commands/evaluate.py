@@ -144,9 +144,13 @@ def _write(
     )
     task.write_outputs(folder, metrics, ids, y, scores, part=part)
     # The threshold was chosen on the run's validation split: this curve shows where it falls here.
+    from seqexp.reporting.figures import figure_title
+
+    title = figure_title(f"{run.folder.name} ({part})", run.metrics.get("model"), run.cfg.data.name)
     task.write_figures(
-        folder, {part: (y, scores)}, decision, part, calibrator=run.calibrator, costs=run.cfg.evaluate.costs
-    )
+        folder, {part: (y, scores)}, decision, part, calibrator=run.calibrator,
+        costs=run.cfg.evaluate.costs, title=title,
+    )  # fmt: skip
     atomic.write_json(  # written last: its presence means the evaluation folder is complete
         folder / files.EVALUATION_JSON,
         {"run": str(run.folder), "finished": lifecycle.now_iso(), "split": part, "notes": notes, **info},

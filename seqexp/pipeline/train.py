@@ -210,10 +210,14 @@ def write_outputs(
 
     calibration = run_dir / files.CALIBRATION
     calibrator = Calibrator.from_json(json.loads(calibration.read_text())) if calibration.is_file() else None
-    task.write_figures(run_dir, parts, decision, "val", calibrator=calibrator, costs=cfg.evaluate.costs)
+    title = figures.figure_title(run_dir.name, cfg.model.name, cfg.data.name)
+    task.write_figures(
+        run_dir, parts, decision, "val", calibrator=calibrator, costs=cfg.evaluate.costs, title=title
+    )
     stop = cfg.train.early_stopping
     monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
-    figures.plot_history(history, run_dir / files.HISTORY_PNG, monitor, mode)
+    if len(history) > 1:  # epochs or boosting rounds; a one-shot fit has no history to draw
+        figures.plot_history(history, run_dir / files.HISTORY_PNG, monitor, mode, title=title)
     if estimator.architecture is not None:
         figures.write_architecture(estimator.architecture, run_dir)
     log(f"figures: {time.perf_counter() - started:.2f}s")

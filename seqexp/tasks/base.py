@@ -153,7 +153,7 @@ class Task(ABC):
 
     def write_figures(  # noqa: B027  (a hook: not every task draws figures of its own)
         self, folder: Path, parts: Parts, decision: Decision, decided_on: str, *, calibrator: Any = None,
-        costs: Any = None,
+        costs: Any = None, title: str | None = None,
     ) -> None:  # fmt: skip
         """The task's own figures (binary: ranking curves, calibration, metric vs threshold)."""
 

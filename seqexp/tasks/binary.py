@@ -161,12 +161,12 @@ class BinaryTask(Task):
 
     def write_figures(
         self, folder: Path, parts: Parts, decision: Decision, decided_on: str, *, calibrator: Any = None,
-        costs: Any = None,
+        costs: Any = None, title: str | None = None,
     ) -> None:  # fmt: skip
         from seqexp.reporting.decision_figures import write_decision_figures
         from seqexp.reporting.figures import write_score_plots
 
-        write_score_plots(folder, parts, self._cut(decision), decided_on)
+        write_score_plots(folder, parts, self._cut(decision), decided_on, title=title)
         write_decision_figures(folder, parts, self._cut(decision), calibrator=calibrator, costs=costs)
 
     def check_predict_options(self, cuts: list[float] | None, levels: list[str] | None) -> None:
