@@ -1,15 +1,9 @@
 """``seqexp ensemble``: combine the scores of saved runs trained on the same data and split.
 
 Members are ordinary completed run folders (any model). Their saved validation and test scores
-(``val_predictions.csv``, ``predictions.csv``), aligned by customer id, are combined by one of:
-
-- ``mean``: the average score;
-- ``weighted``: a weighted average, weights given or fitted on validation (non-negative, sum 1);
-- ``rank``: the average of each member's rank, where a score's rank is the share of that member's
-  validation scores at or below it (so it is in [0, 1] and does not depend on the batch scored);
-- ``stack``: a logistic-regression meta-model on the members' logit scores, fitted on validation.
-  Its validation scores are cross-validated (out-of-fold), so the threshold and the validation
-  metrics are not measured on rows the meta-model was fitted on.
+(``val_predictions.csv``, ``predictions.csv``; calibrated probabilities where a member has a
+``calibration.json``), aligned by customer id, are combined by mean, weighted, rank or stack (the
+combiners and how each is fitted: seqexp/ensembles/combine.py).
 
 The threshold is chosen on validation as in any run. The result is an ordinary run folder;
 ``ensemble.json`` holds what scoring new data needs (seqexp/ensembles/combine.py).
