@@ -1,6 +1,7 @@
 """Run folders written before the redesign still open: evaluate reproduces them, predict and compare
-read them. The fixtures were written by seqexp 0.1.0 (main before the redesign) from configs/tiny.yaml
-(figures and checkpoints left out to keep them small)."""
+read them. The fixture was written by seqexp 0.1.0 (main before the redesign) from configs/tiny.yaml
+with a logistic regression, whose model is JSON (figures left out to keep it small; a Keras model file
+is a generated binary and is not kept in git)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def old_runs(tmp_path: Path) -> Path:
     return Path(shutil.copytree(OLD, tmp_path / "runs"))
 
 
-@pytest.mark.parametrize("name", ["logistic", "lstm"])
+@pytest.mark.parametrize("name", ["logistic"])
 def test_evaluate_reproduces_an_old_run(old_runs: Path, name: str) -> None:
     from seqexp.commands.evaluate import evaluate_run
 
@@ -37,7 +38,7 @@ def test_evaluate_reproduces_an_old_run(old_runs: Path, name: str) -> None:
 
 def test_predict_and_compare_read_old_runs(tiny: Tiny, old_runs: Path, tmp_path: Path) -> None:
     scores = tmp_path / "scores.csv"
-    done = run_cli("predict", str(old_runs / "lstm"), str(tiny.path), "-o", str(scores), "-q")
+    done = run_cli("predict", str(old_runs / "logistic"), str(tiny.path), "-o", str(scores), "-q")
     assert done.returncode == 0, done.stderr
     frame = pd.read_csv(scores)
     assert list(frame.columns) == ["id", "score", "probability", "y_pred", "risk"] and len(frame) > 0
@@ -45,4 +46,4 @@ def test_predict_and_compare_read_old_runs(tiny: Tiny, old_runs: Path, tmp_path:
     compared = run_cli("compare", "--all", "--runs-dir", str(old_runs), "-o", str(tmp_path / "report"))
     assert compared.returncode == 0, compared.stderr
     board = pd.read_csv(tmp_path / "report" / "leaderboard.csv")
-    assert set(board["status"]) == {"completed"} and len(board) == 2
+    assert set(board["status"]) == {"completed"} and len(board) == 1
