@@ -8,7 +8,6 @@ interruption) is ``runfolder.lifecycle.recording``'s job, not this module's.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from seqexp.pipeline.fit import (
 from seqexp.pipeline.prepare import Prepared, prepare
 from seqexp.runfolder import atomic, files, lifecycle
 from seqexp.tasks import Task
+from seqexp.tasks.calibration import Calibrator
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,9 @@ def run_steps(cfg: ExperimentConfig, record: lifecycle.RunRecord, log: Say, prog
     if baseline is not None:
         metrics["baseline"] = baseline[0]
     _log_baselines(task, metrics, log)
-    _calibrate(cfg, task, metrics, parts, fitted_rates(prepared, fit_train), run_dir, log)
+    calibrator = _calibrate(cfg, task, metrics, parts, fitted_rates(prepared, fit_train), run_dir, log)
     _claims(cfg, task, metrics, parts, baseline, log)
-    write_outputs(run_dir, cfg, task, metrics, prepared, parts, history, estimator, log)
+    write_outputs(run_dir, cfg, task, metrics, prepared, parts, history, estimator, log, calibrator)
     estimator.save(run_dir)
     record.finish(
         "completed",
@@ -112,23 +112,21 @@ def measure(cfg: ExperimentConfig, task: Task, parts: dict[str, tuple[np.ndarray
 def _calibrate(
     cfg: ExperimentConfig, task: Task, metrics: dict, parts: dict, rates: tuple[float, float], run_dir: Path,
     log: Say,
-) -> None:  # fmt: skip
+) -> Calibrator | None:  # fmt: skip
     """Fit the calibrator on validation; ``calibration.json``, and quality before and after."""
-    from seqexp.tasks.calibration import Calibrator
-
     state, report = task.calibrate(cfg.evaluate.calibration, parts, rates=rates, seed=cfg.seed)
     if state is None:
-        return
+        return None
     atomic.write_json(run_dir / files.CALIBRATION, state)
+    calibrator = Calibrator.from_json(state)
     metrics["calibration"] = report
-    metrics["threshold_probability"] = float(
-        Calibrator.from_json(state).apply(np.array([metrics["threshold"]]))[0]
-    )
+    metrics["threshold_probability"] = float(calibrator.apply(np.array([metrics["threshold"]]))[0])
     test = report["test"]
     log(
         f"calibration {report['method']} (fitted on validation): test ECE {test['before']['ece']:.4f} -> "
         f"{test['after']['ece']:.4f}, Brier {test['before']['brier']:.4f} -> {test['after']['brier']:.4f}"
     )
+    return calibrator
 
 
 def _claims(
@@ -197,6 +195,7 @@ def write_outputs(
     history: list[dict],
     estimator: Estimator,
     log: Say,
+    calibrator: Calibrator | None = None,
 ) -> None:
     """metrics.json, confusion, predictions of both parts, then the figures."""
     from seqexp.reporting import figures
@@ -206,10 +205,6 @@ def write_outputs(
     decision = task.decision_of(metrics)
     task.write_predictions(run_dir / files.VAL_PREDICTIONS, val.ids, val.y, parts["val"][1], decision)
     started = time.perf_counter()
-    from seqexp.tasks.calibration import Calibrator
-
-    calibration = run_dir / files.CALIBRATION
-    calibrator = Calibrator.from_json(json.loads(calibration.read_text())) if calibration.is_file() else None
     title = figures.figure_title(run_dir.name, cfg.model.name, cfg.data.name)
     task.write_figures(
         run_dir, parts, decision, "val", calibrator=calibrator, costs=cfg.evaluate.costs, title=title
