@@ -51,7 +51,7 @@ def test_no_validation_or_test_row_is_in_the_resampled_training_set(
 def _shifted(cfg, shift: float):
     """The tiny data set with every validation and test value moved far from the training ones."""
     data = preparing.load_dataset(cfg)
-    split = preparing.make_split(cfg, data.y)
+    split = preparing.make_split(cfg, data)
     held_out = np.concatenate([split.val, split.test])
     X = data.X.copy()
     numeric = [j for j in range(X.shape[-1]) if j not in data.onehot_columns]

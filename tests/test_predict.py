@@ -56,7 +56,7 @@ def test_predict_agrees_with_evaluate_scores_and_chunking_changes_nothing(tiny_r
 
     run = open_run(tiny_run)
     data = load_dataset(run.cfg)
-    test = data.subset(make_split(run.cfg, data.y).test)
+    test = data.subset(make_split(run.cfg, data).test)
     bands = RiskBands((0.2, 0.5, 0.8), ("a", "b", "c", "d"))
     whole = write_scores(run, test, tmp_path / "whole.csv", bands)
     chunked = write_scores(run, test, tmp_path / "chunked.csv", bands, chunk=7)

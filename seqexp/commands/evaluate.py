@@ -94,7 +94,7 @@ def _own_test_split(run: SavedRun, notes: list[str]) -> tuple[str, np.ndarray, n
             f"the data changed since training (fingerprint {fingerprint}, run has "
             f"{run.record['data_fingerprint']}); these are not the run's test customers"
         )
-    test = data.subset(make_split(run.cfg, data.y).test)
+    test = data.subset(make_split(run.cfg, data).test)
     X = run.scaler.transform(test.X, test.mask)
     info = {"source": "the run's own test split", "data_fingerprint": fingerprint}
     return "test", test.y, test.ids, X, info

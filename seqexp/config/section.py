@@ -6,6 +6,7 @@ experiment schema from the registries and so must import the components first.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -63,3 +64,9 @@ class Component(Section):
 def show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def moment(value: dt.date | dt.datetime) -> dt.datetime:
+    """A date as its midnight, so that dates and datetimes compare (without importing pandas)."""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+    return moment.replace(tzinfo=None)

@@ -6,19 +6,26 @@ This module imports no component, so a component may type its settings by these 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from seqexp.config.section import Section, show
+from seqexp.config.section import Section, moment, show
 
 
 class SplitConfig(Section):
-    """Stratified train / validation / test fractions, or k-fold cross-validation plus a held-out test."""
+    """Which examples train, validate (early stopping, threshold, calibration) and test.
 
-    method: Literal["holdout", "kfold"] = Field(
+    holdout: a stratified random split of customers; kfold: a held-out test plus K folds of the rest;
+    time (event snapshots): train on earlier cutoffs, validate on a later one, test on the latest, no
+    label window reaching into the next part; ordered (tables): the first rows train, the next
+    validate, the last test, in file order or by a column. docs/time.md says when each is right."""
+
+    method: Literal["holdout", "kfold", "time", "ordered"] = Field(
         "holdout",
-        description="holdout: one train/val/test split; kfold: hold out test, a model per fold of the rest.",
+        description="holdout: one random train/val/test split; kfold: hold out test, a model per fold of the "
+        "rest; time: by snapshot cutoff (data.snapshots); ordered: by row order or split.by (tables).",
     )
 
     train: float = Field(0.8, gt=0, lt=1, description="Fraction of customers used for training.")
@@ -34,9 +41,42 @@ class SplitConfig(Section):
     fold: int | None = Field(
         None, ge=0, description="kfold only: train just this fold (0-based), as one ordinary run."
     )
+    test_cutoff: dt.date | dt.datetime | None = Field(
+        None, description="time only: the snapshot cutoff tested on; default: the latest."
+    )
+    val_cutoff: dt.date | dt.datetime | None = Field(
+        None,
+        description="time only: the cutoff validated on; default: the latest whose label window ends by "
+        "the test cutoff. Training uses the cutoffs whose label window ends by it.",
+    )
+    customers: Literal["shared", "disjoint"] = Field(
+        "shared",
+        description="time only: shared: a customer may have examples in train and test (at different "
+        "cutoffs), as when scoring next month's existing customers; disjoint: customers of the test "
+        "(and validation) cutoff are left out of the earlier parts (new customers).",
+    )
+    by: str | None = Field(
+        None,
+        description="ordered only: the table column that orders rows (default: their order in the file).",
+    )
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> SplitConfig:
+        changed = {"test_cutoff": self.test_cutoff is not None, "val_cutoff": self.val_cutoff is not None,
+                   "customers": self.customers != "shared"}  # fmt: skip
+        time_only = [k for k, set_here in changed.items() if set_here]
+        if time_only and self.method != "time":
+            raise ValueError(f"{time_only[0]} applies only with method: time")
+        if self.by is not None and self.method != "ordered":
+            raise ValueError("by applies only with method: ordered")
+        if self.method == "time":
+            if (
+                self.val_cutoff is not None
+                and self.test_cutoff is not None
+                and (moment(self.val_cutoff) >= moment(self.test_cutoff))
+            ):
+                raise ValueError(f"val_cutoff {self.val_cutoff} is not before test_cutoff {self.test_cutoff}")
+            return self  # the parts are cutoffs, not fractions
         if self.method == "kfold":  # train/val fractions are set by the folds; only `test` is used
             if self.fold is not None and self.fold >= self.folds:
                 raise ValueError(f"fold {self.fold} does not exist with {self.folds} folds (0-based)")

@@ -115,8 +115,9 @@ def store(folder: Path, key: str, data: Dataset) -> bool:
         ids = ids.astype(str)
     folder.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {"X": data.X, "y": data.y, "ids": ids}
-    if data.mask is not None:
-        arrays["mask"] = data.mask
+    for name in ("mask", "cutoffs", "position"):
+        if getattr(data, name) is not None:
+            arrays[name] = getattr(data, name)
     with atomic_path(folder / f"{key}.npz") as tmp, tmp.open("wb") as handle:
         np.savez(handle, **arrays)
     meta = {
@@ -140,7 +141,7 @@ def load(folder: Path, key: str) -> Dataset | None:
         meta = json.loads(meta_path.read_text())
         with np.load(arrays_path, allow_pickle=False) as arrays:
             X, y, ids = arrays["X"], arrays["y"], arrays["ids"]
-            mask = arrays["mask"] if "mask" in arrays.files else None
+            optional = {n: arrays[n] if n in arrays.files else None for n in ("mask", "cutoffs", "position")}
     except (OSError, ValueError, KeyError):
         return None  # damaged entry: rebuild (and overwrite it)
     if meta.get("ids_object"):
@@ -150,10 +151,10 @@ def load(folder: Path, key: str) -> Dataset | None:
         y=y,
         ids=ids,
         feature_names=meta["feature_names"],
-        mask=mask,
         onehot_groups=meta["onehot_groups"],
         report=meta["report"],
         schema=meta["schema"],
+        **optional,
     )
     return _note(data, f"arrays reused from the cache ({arrays_path}); data.cache: false rebuilds them")
 

@@ -20,6 +20,9 @@ class Dataset:
     ``schema`` holds what is needed to encode NEW raw data exactly the same way (columns, category
     levels, sequence length...); it is saved in the run folder and handed back to the source by
     ``evaluate``/``predict``. ``y`` is -1 where labels are unknown (unlabelled data to score).
+    ``cutoffs`` (event snapshots) is each example's cutoff, ``datetime64[s]``: its features come from
+    events strictly before it, its label from the window starting at it; one customer may have an
+    example at several cutoffs. ``position`` (tables) is each row's place in the file.
     """
 
     X: np.ndarray
@@ -30,6 +33,8 @@ class Dataset:
     onehot_groups: list[list[int]] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
     schema: dict[str, Any] = field(default_factory=dict)
+    cutoffs: np.ndarray | None = None
+    position: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.y)
@@ -37,6 +42,10 @@ class Dataset:
             raise ValueError(f"X, y and ids differ in length: {self.X.shape[0]}, {n}, {len(self.ids)}")
         if self.X.shape[-1] != len(self.feature_names):
             raise ValueError("feature_names does not match X's last axis")
+        for name in ("cutoffs", "position"):
+            values = getattr(self, name)
+            if values is not None and len(values) != n:
+                raise ValueError(f"{name} has {len(values)} entries for {n} examples")
 
     @property
     def is_sequence(self) -> bool:
@@ -59,12 +68,14 @@ class Dataset:
             y=self.y[index],
             ids=self.ids[index],
             mask=None if self.mask is None else self.mask[index],
+            cutoffs=None if self.cutoffs is None else self.cutoffs[index],
+            position=None if self.position is None else self.position[index],
         )
 
     def fingerprint(self) -> str:
         """Content hash of the arrays (not of the file they came from): same data, same hash."""
         digest = hashlib.sha256()
-        for array in (self.X, self.y, self.ids.astype(str), self.mask):
+        for array in (self.X, self.y, self.ids.astype(str), self.mask, self.cutoffs):
             if array is not None:
                 digest.update(str(array.shape).encode())
                 digest.update(np.ascontiguousarray(array).tobytes())

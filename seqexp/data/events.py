@@ -17,7 +17,6 @@ the run's derive, where, columns, levels and aggregate settings are used, never 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,18 +31,20 @@ from seqexp.data.event_labels import (
     window_labels,
     window_report,
 )
-from seqexp.data.events_config import EventsConfig, FileLabels, WindowLabels, moment, next_spec
-from seqexp.data.expressions import condition, derive_columns
-from seqexp.data.readers import (
-    OTHER_CLASS,
-    check_two_classes,
-    learn_levels,
-    numeric_values,
-    parse_times,
-    read_frame,
-    require_columns,
-    top_levels,
+from seqexp.data.event_log import (
+    check_events,
+    filtered,
+    log1p_columns,
+    new_schema,
+    numeric_columns,
+    read_log,
+    reference_date,
+    schema_columns,
+    timestamp,
 )
+from seqexp.data.events_config import EventsConfig, FileLabels, WindowLabels, next_spec
+from seqexp.data.expressions import condition, derive_columns
+from seqexp.data.readers import OTHER_CLASS, check_two_classes, learn_levels, require_columns, top_levels
 from seqexp.data.sequences import build_sequences
 from seqexp.data.table import class_report
 from seqexp.errors import DataError
@@ -54,163 +55,6 @@ if TYPE_CHECKING:
     import pandas as pd
 else:
     pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
-
-
-def _timestamp(value: Any) -> np.datetime64:
-    """A config date as the naive moment the parsed log's timestamps are compared with (the label
-    window uses the same ``moment``: features end exactly where labels begin)."""
-    return np.datetime64(moment(pd.Timestamp(value).to_pydatetime()), "s")
-
-
-def _read_log(cfg: EventsConfig, report: dict[str, Any], notes: list[str]) -> pd.DataFrame:
-    events = read_frame(
-        cfg.path, what="data.path", sep=cfg.sep, header=cfg.header, column_names=cfg.column_names
-    )
-    require_columns(events, [cfg.id, cfg.time], where="data", path=cfg.path)
-    duplicated = events.duplicated()
-    report["duplicate_rows"] = int(duplicated.sum())
-    report["customers_with_duplicate_rows"] = int(events.loc[duplicated, cfg.id].nunique())
-    if duplicated.any():
-        action = "dropped" if cfg.duplicates == "drop" else "kept (data.duplicates: keep)"
-        notes.append(
-            f"{report['duplicate_rows']} exact duplicate row(s) in {report['customers_with_duplicate_rows']} "
-            f"customer(s) {action}"
-        )
-        if cfg.duplicates == "drop":
-            events = events[~duplicated]
-    if events[cfg.id].isna().any():
-        raise DataError(f"data.id: column '{cfg.id}' has {int(events[cfg.id].isna().sum())} empty id(s)")
-    times = parse_times(events[cfg.time], cfg.time_format, column=f"data.time '{cfg.time}'", path=cfg.path)
-    return events.assign(**{cfg.time: times})  # the index keeps each row's place in the file, for messages
-
-
-def _filtered(
-    events: pd.DataFrame, where: str | None, cfg: EventsConfig, report: dict[str, Any], notes: list[str]
-) -> pd.DataFrame:
-    """The events matching ``data.where``; the events and customers it removes are counted."""
-    if not where:
-        return events
-    keep = condition(events, where, key="data.where", path=cfg.path)
-    customers = events[cfg.id].nunique()
-    kept = events[keep]
-    report["where"] = where
-    report["events_removed_by_where"] = int((~keep).sum())
-    report["customers_removed_by_where"] = int(customers - kept[cfg.id].nunique())
-    if kept.empty:
-        raise DataError(f"data.where: {where!r} keeps none of the {len(events)} events of {cfg.path}")
-    notes.append(
-        f"data.where {where!r} removed {report['events_removed_by_where']} of {len(events)} event(s); "
-        f"{report['customers_removed_by_where']} customer(s) had no event left and are left out"
-    )
-    return kept
-
-
-def _numeric(events: pd.DataFrame, columns: dict[str, str], path: str) -> pd.DataFrame:
-    """The columns as float64 (raw values; NaN kept for imputation); ``columns``: column -> key."""
-    out = {c: numeric_values(events[c], where=key, column=c, path=path) for c, key in columns.items()}
-    return events.assign(**out)
-
-
-def _log1p(events: pd.DataFrame, columns: list[str], path: str) -> pd.DataFrame:
-    """``log(1 + x)`` of the named columns, for the sequence's steps (aggregates read raw values)."""
-    out = {}
-    for column in columns:
-        values = events[column]
-        if (values < 0).any():
-            raise DataError(
-                f"data.log1p: column '{column}' of {Path(path).name} has {int((values < 0).sum())} "
-                "negative value(s); log(1 + x) needs x >= 0"
-            )
-        out[column] = np.log1p(values)
-    return events.assign(**out)
-
-
-def _reference(cfg: EventsConfig, events: pd.DataFrame, schema: dict | None, labelled: bool) -> np.datetime64:
-    """The date features are built as of: every event used lies strictly before it.
-
-    An explicit ``reference_date`` (``--as-of``) wins. Labels from the log set it to their cutoff
-    (features before, labels from then on), at training and for labelled new data alike. Scoring
-    unlabelled customers of a saved run defaults to the day after the new log's last event, so a
-    newer log is scored on all its history; the log's end is also the default at training.
-    """
-    if cfg.reference_date is not None:
-        return _timestamp(cfg.reference_date)
-    if isinstance(cfg.labels, WindowLabels) and (labelled or schema is None):
-        return _timestamp(cfg.labels.cutoff)
-    return _timestamp(events[cfg.time].max().normalize() + pd.Timedelta(days=1))
-
-
-def _new_schema(cfg: EventsConfig, reference: np.datetime64) -> dict[str, Any]:
-    """What this build learns and every later build of new data reuses (levels are added later,
-    from the history)."""
-    schema: dict[str, Any] = {
-        "source": "events",
-        "id": cfg.id,
-        "time": cfg.time,
-        "time_format": cfg.time_format,
-        "where": cfg.where,
-        "derive": dict(cfg.derive),
-        "numeric": list(cfg.numeric),
-        "log1p": list(cfg.log1p),
-        "categorical": {c: [] for c in cfg.categorical},  # levels learned from the history only
-        "sequence_length": cfg.sequence_length,
-        "derived": list(cfg.derived),
-        "log_days": cfg.log_days,
-        "reference_date": str(reference),
-        "output": cfg.output,
-        "impute": cfg.impute,
-    }
-    if cfg.max_levels:
-        schema["max_levels"] = dict(cfg.max_levels)
-    if cfg.output != "sequence":
-        options = cfg.aggregates
-        numeric = options.numeric
-        schema["aggregates"] = {
-            "numeric": list(dict.fromkeys([*cfg.numeric, *cfg.derive])) if numeric is None else list(numeric),
-            "stats": list(options.stats),
-            "windows_days": list(options.windows_days),
-            "flags": list(options.flags),
-            "levels": {
-                c: [] for c in (cfg.categorical if options.categorical is None else options.categorical)
-            },
-            "top_k": options.top_k,
-            "gaps": options.gaps,
-            "trend": options.trend,
-            "log1p": options.log1p,
-        }
-    return schema
-
-
-def _columns(schema: dict[str, Any]) -> list[tuple[str, list[str]]]:
-    """The columns each config key names (checked to exist, after derive), key first."""
-    keys = [("data.numeric", list(schema["numeric"])), ("data.categorical", list(schema["categorical"]))]
-    spec = schema.get("aggregates")
-    if spec:
-        keys += [("data.aggregates.numeric", spec["numeric"]), ("data.aggregates.flags", spec["flags"]),
-                 ("data.aggregates.categorical", list(spec["levels"]))]  # fmt: skip
-    return keys
-
-
-SAMPLE_ROWS = 2000  # what ``seqexp validate`` reads of a log
-
-
-def check_events(cfg: EventsConfig) -> str:
-    """A sample of the log, read as training would: the file, the columns every key names, the time
-    format, and ``derive``/``where``/``labels.where`` evaluated on it. Raises a ``DataError``."""
-    sample = read_frame(
-        cfg.path, what="data.path", sep=cfg.sep, header=cfg.header, column_names=cfg.column_names,
-        nrows=SAMPLE_ROWS,
-    )  # fmt: skip
-    require_columns(sample, [cfg.id, cfg.time], where="data", path=cfg.path)
-    times = parse_times(sample[cfg.time], cfg.time_format, column=f"data.time '{cfg.time}'", path=cfg.path)
-    sample = derive_columns(sample.assign(**{cfg.time: times}), dict(cfg.derive), path=cfg.path)
-    if cfg.where:
-        condition(sample, cfg.where, key="data.where", path=cfg.path)
-    for key, columns in _columns(_new_schema(cfg, _timestamp(times.max()))):
-        require_columns(sample, columns, where=key, path=cfg.path)
-    if isinstance(cfg.labels, WindowLabels) and cfg.labels.where:
-        condition(sample, cfg.labels.where, key="data.labels.where", path=cfg.path)
-    return f"{len(sample)} sample rows of {Path(cfg.path).name} read: columns, time format, expressions ok"
 
 
 @DATA_SOURCES.register(EventsConfig, tags=("file", "sequence"), check=check_events)
@@ -226,58 +70,49 @@ def build_events(
         )
     report: dict[str, Any] = {}
     notes: list[str] = []
-    raw = _read_log(cfg, report, notes)
+    raw = read_log(cfg, report, notes)
     derive = dict(cfg.derive) if schema is None else schema.get("derive", {})
-    raw = _filtered(derive_columns(raw, derive, path=cfg.path),
+    raw = filtered(derive_columns(raw, derive, path=cfg.path),
                     cfg.where if schema is None else schema.get("where"), cfg, report, notes)  # fmt: skip
-    reference = _reference(cfg, raw, schema, labelled)
+    reference = reference_date(cfg, raw, schema, labelled)
     learning = schema is None
     if schema is None:
-        schema = _new_schema(cfg, reference)
+        schema = new_schema(cfg, reference)
         if next_spec(cfg.labels) is not None:
             info = learn_next_category(raw, cfg)
             schema.update(classes=info.pop("classes"), next_category=info)
     numeric: dict[str, str] = {}  # column -> the config key that names it numeric
-    for key, columns in _columns(schema):
+    for key, columns in schema_columns(schema):
         require_columns(raw, columns, where=key, path=cfg.path)
         numeric.update({c: numeric.get(c, key) for c in columns if not key.endswith("categorical")})
-    events = _numeric(raw, numeric, cfg.path)
+    events = numeric_columns(raw, numeric, cfg.path)
     report["events"] = len(events)
     report["reference_date"] = str(reference)
-    if labelled and isinstance(cfg.labels, WindowLabels):
+    snapshots = cfg.snapshots.dates() if labelled and cfg.snapshots is not None else None
+    if labelled and isinstance(cfg.labels, WindowLabels) and snapshots is None:
         window_report(raw, cfg, report, notes)
 
-    before = events[cfg.time].to_numpy() < reference
-    history = events[before]
+    times = events[cfg.time].to_numpy()
+    before = times < reference
     report["events_from_reference_date"] = int((~before).sum())
     all_customers = pd.unique(events[cfg.id])
     report["customers_in_log"] = len(all_customers)
-    if history.empty:
+    if not before.any():
         raise DataError(
             f"data: no event of {cfg.path} lies before the reference date {reference} "
-            "(data.reference_date or data.labels.cutoff)"
+            "(data.reference_date, data.labels.cutoff or the first data.snapshots cutoff)"
         )
     lumped = schema.get("max_levels", {})
-    if learning:
-        schema["categorical"] = {
-            c: sorted(top_levels(level_text(history[c]), lumped[c])) + [OTHER_CLASS]
-            if c in lumped
-            else learn_levels(history[c])
-            for c in cfg.categorical
-        }
-        spec = schema.get("aggregates")
-        if spec:
-            spec["levels"] = {c: learn_top_levels(history[c], spec["top_k"]) for c in spec["levels"]}
-            spec["names"] = feature_names(spec)
-    seq, unseen = _sequences(history, cfg, schema, reference, lumped)
-    agg = None
-    if schema.get("aggregates"):
-        agg = build_aggregates(history, id_col=cfg.id, time_col=cfg.time, reference=reference,
-                               spec=schema["aggregates"])  # fmt: skip
+    if learning:  # levels from every event a feature may see (before the last cutoff), never later ones
+        _learn_levels(events[before], cfg, schema, lumped)
+    if snapshots is not None:
+        if learning:
+            schema["snapshots"] = {"cutoffs": [str(timestamp(c)) for c in snapshots],
+                                   "horizon_days": cfg.labels.horizon_days}  # type: ignore[union-attr]  # fmt: skip
+        return _snapshot_dataset(raw, events, cfg, schema, snapshots, report, notes)
+    seq, agg, ids, unseen = _examples(events[before], cfg, schema, reference, lumped)
+    if agg is not None:
         report["aggregate_features"] = len(agg.names)
-        if seq is not None and not np.array_equal(seq.ids, agg.ids):
-            raise AssertionError("sequence and aggregate builders ordered customers differently")
-    ids = seq.ids if seq is not None else agg.ids  # type: ignore[union-attr]
     no_history = len(all_customers) - len(ids)
     report["customers_without_history"] = no_history
     if no_history:
@@ -334,6 +169,108 @@ def build_events(
                    schema=schema)  # fmt: skip
 
 
+def _learn_levels(history: pd.DataFrame, cfg: EventsConfig, schema: dict[str, Any], lumped: dict) -> None:
+    """Category levels (sequence one-hots and aggregate counts) learned from ``history`` alone."""
+    schema["categorical"] = {
+        c: sorted(top_levels(level_text(history[c]), lumped[c])) + [OTHER_CLASS]
+        if c in lumped
+        else learn_levels(history[c])
+        for c in cfg.categorical
+    }
+    spec = schema.get("aggregates")
+    if spec:
+        spec["levels"] = {c: learn_top_levels(history[c], spec["top_k"]) for c in spec["levels"]}
+        spec["names"] = feature_names(spec)
+
+
+def _examples(
+    history: pd.DataFrame, cfg: EventsConfig, schema: dict[str, Any], reference: np.datetime64, lumped: dict
+) -> tuple[Any, Any, np.ndarray, dict[str, int]]:
+    """One cutoff's sequences and/or aggregates from ``history`` (events strictly before
+    ``reference``), the customers they are for (sorted) and the unseen category levels."""
+    seq, unseen = _sequences(history, cfg, schema, reference, lumped)
+    agg = None
+    if schema.get("aggregates"):
+        agg = build_aggregates(history, id_col=cfg.id, time_col=cfg.time, reference=reference,
+                               spec=schema["aggregates"])  # fmt: skip
+        if seq is not None and not np.array_equal(seq.ids, agg.ids):
+            raise AssertionError("sequence and aggregate builders ordered customers differently")
+    ids = seq.ids if seq is not None else agg.ids  # type: ignore[union-attr]
+    return seq, agg, ids, unseen
+
+
+def _snapshot_dataset(
+    raw: pd.DataFrame,
+    events: pd.DataFrame,
+    cfg: EventsConfig,
+    schema: dict[str, Any],
+    cutoffs: list[Any],
+    report: dict[str, Any],
+    notes: list[str],
+) -> Dataset:
+    """One example per (customer, cutoff): features from the events strictly before the cutoff,
+    label 1 when a ``labels.where`` event falls in ``[cutoff, cutoff + horizon_days)``.
+
+    The log is read, derived, filtered and sorted by time ONCE; each cutoff's history is then a
+    prefix of the sorted events (one ``searchsorted``), and its positives a slice of the sorted
+    label events. Customers without an event before a cutoff have no example at it (counted)."""
+    assert isinstance(cfg.labels, WindowLabels) and cfg.labels.horizon_days is not None
+    horizon = np.timedelta64(round(cfg.labels.horizon_days * 86400), "s")
+    moments = [timestamp(c) for c in cutoffs]
+    order = np.argsort(events[cfg.time].to_numpy(), kind="stable")
+    by_time = events.iloc[order]
+    times = by_time[cfg.time].to_numpy()
+    label_events = (
+        raw
+        if not cfg.labels.where
+        else raw[condition(raw, cfg.labels.where, key="data.labels.where", path=cfg.path)]
+    )
+    label_order = np.argsort(label_events[cfg.time].to_numpy(), kind="stable")
+    label_times = label_events[cfg.time].to_numpy()[label_order]
+    label_ids = label_events[cfg.id].to_numpy()[label_order]
+    last_day = pd.Timestamp(times.max()).normalize() + pd.Timedelta(days=1)
+    customers = len(pd.unique(events[cfg.id]))
+    lumped = schema.get("max_levels", {})
+    parts: list[tuple[Any, ...]] = []
+    rows: list[dict[str, Any]] = []
+    unseen_total: dict[str, int] = {}
+    for cutoff in moments:
+        history = by_time.iloc[: int(np.searchsorted(times, cutoff, side="left"))]
+        row: dict[str, Any] = {"cutoff": str(cutoff), "history_events": len(history)}
+        if history.empty:
+            rows.append({**row, "examples": 0, "positives": 0, "customers_without_history": customers})
+            continue
+        seq, agg, ids, unseen = _examples(history, cfg, schema, cutoff, lumped)
+        lo, hi = np.searchsorted(label_times, [cutoff, cutoff + horizon], side="left")
+        y = np.isin(ids, pd.unique(label_ids[lo:hi])).astype(np.int64)
+        X, names, mask, groups = _assemble(seq, agg, schema["output"])
+        parts.append((X, y, ids, mask, np.full(len(ids), cutoff, dtype="datetime64[s]")))
+        for column, count in unseen.items():
+            unseen_total[column] = unseen_total.get(column, 0) + count
+        row.update(examples=len(ids), positives=int(y.sum()), positive_rate=round(float(y.mean()), 4),
+                   customers_without_history=customers - len(ids))  # fmt: skip
+        if pd.Timestamp(cutoff + horizon) > last_day:
+            row["label_window_past_log_end"] = True
+            notes.append(f"cutoff {cutoff}: the label window runs past the log's last day {last_day.date()}; "
+                         "its positives are undercounted")  # fmt: skip
+        rows.append(row)
+    if not parts:
+        raise DataError(f"data.snapshots: no cutoff has an event of {cfg.path} before it")
+    X = np.concatenate([p[0] for p in parts])
+    y, ids, cutoff_of = (np.concatenate([p[i] for p in parts]) for i in (1, 2, 4))
+    mask = None if parts[0][3] is None else np.concatenate([p[3] for p in parts])
+    check_two_classes(y, column="data.labels", path=cfg.path)
+    report.update(snapshots=rows, customers=int(len(np.unique(ids))), examples=len(y),
+                  positive_rate=round(float(y.mean()), 4), unseen_levels=unseen_total)  # fmt: skip
+    notes.append(
+        f"{len(moments)} snapshots from {moments[0]} to {moments[-1]}: {len(y)} examples of "
+        f"{report['customers']} customers, label window {cfg.labels.horizon_days:g} days"
+    )
+    report["notes"] = notes
+    return Dataset(X=X, y=y, ids=ids, feature_names=names, mask=mask, onehot_groups=groups, report=report,
+                   schema=schema, cutoffs=cutoff_of)  # fmt: skip
+
+
 def _sequences(
     history: pd.DataFrame, cfg: EventsConfig, schema: dict[str, Any], reference: np.datetime64, lumped: dict
 ) -> tuple[Any, dict[str, int]]:
@@ -343,7 +280,7 @@ def _sequences(
     if schema["output"] == "aggregates" and not legacy:
         return None, {}
     levels = schema["categorical"]
-    encoded = _log1p(history, schema["log1p"], cfg.path)
+    encoded = log1p_columns(history, schema["log1p"], cfg.path)
     encoded = encoded.assign(**{c: level_text(encoded[c]) for c in levels})
     for c in lumped:  # values outside the N most frequent are one level, not unseen
         encoded[c] = encoded[c].where(encoded[c].isin(levels[c]), OTHER_CLASS)

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from seqexp.config.section import ConfigPath, Section
+from seqexp.config.section import ConfigPath, Section, moment
 from seqexp.data.expressions import check_derive_names, check_syntax
 from seqexp.data.sequences import DERIVED
 from seqexp.data.table import FileOptions, Scalar
@@ -57,8 +57,10 @@ class WindowLabels(Section):
     """Labels from the log itself: did the customer do X within the horizon after the cutoff? With
     ``next_category``: which category does the customer's next basket in that window hold?"""
 
-    cutoff: dt.date | dt.datetime = Field(
-        description="Events before it build the sequence; the label looks at events from it on."
+    cutoff: dt.date | dt.datetime | None = Field(
+        None,
+        description="Events before it build the sequence; the label looks at events from it on. Leave it "
+        "out with data.snapshots (each snapshot's date is a cutoff).",
     )
     horizon_days: float | None = Field(
         None,
@@ -96,7 +98,7 @@ class WindowLabels(Section):
             raise ValueError(
                 "give horizon_days (days after the cutoff; null: to the end of the log) or until (a date)"
             )
-        if self.until is not None and moment(self.until) <= moment(self.cutoff):
+        if self.until is not None and self.cutoff is not None and moment(self.until) <= moment(self.cutoff):
             raise ValueError(f"until: {self.until} is not after the cutoff {self.cutoff}")
         return self
 
@@ -165,6 +167,46 @@ class AggregateOptions(Section):
         return value
 
 
+class SnapshotsConfig(Section):
+    """Training examples at several cutoffs: one per (customer, cutoff) with history before it."""
+
+    cutoffs: list[dt.date | dt.datetime] | None = Field(
+        None, description="The cutoffs, e.g. [2001-01-01, 2001-01-08]; or every_days with from and to."
+    )
+    every_days: float | None = Field(None, gt=0, description="A cutoff every N days from `from` up to `to`.")
+    from_: dt.date | dt.datetime | None = Field(None, alias="from", description="The first cutoff.")
+    to: dt.date | dt.datetime | None = Field(None, description="The last cutoff is at or before it.")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> SnapshotsConfig:
+        spaced = (self.every_days, self.from_, self.to)
+        if self.cutoffs is not None:
+            if any(v is not None for v in spaced):
+                raise ValueError("give cutoffs, or every_days with from and to, not both")
+            if len(set(map(moment, self.cutoffs))) != len(self.cutoffs):
+                raise ValueError("a cutoff is listed twice")
+            return self
+        if any(v is None for v in spaced):
+            raise ValueError("give cutoffs: [date, ...], or every_days, from and to")
+        if moment(self.to) < moment(self.from_):  # type: ignore[arg-type]
+            raise ValueError(f"to: {self.to} is before from: {self.from_}")
+        if len(self.dates()) > 1000:
+            raise ValueError("more than 1000 cutoffs; use a larger every_days")
+        return self
+
+    def dates(self) -> list[dt.datetime]:
+        """The cutoffs in time order, as naive datetimes."""
+        if self.cutoffs is not None:
+            return sorted(moment(c) for c in self.cutoffs)
+        start, end = moment(self.from_), moment(self.to)  # type: ignore[arg-type]
+        step = dt.timedelta(days=self.every_days)  # type: ignore[arg-type]
+        out = []
+        while start <= end and len(out) <= 1000:
+            out.append(start)
+            start += step
+        return out
+
+
 class EventsConfig(FileOptions):
     """An event log (CSV or Parquet, one row per event): the last N events per customer."""
 
@@ -228,6 +270,12 @@ class EventsConfig(FileOptions):
         "until, where, next_category}.",
     )
 
+    snapshots: SnapshotsConfig | None = Field(
+        None,
+        description="{cutoffs: [...]} or {every_days, from, to}: one example per customer and cutoff, "
+        "features from events before it, label from [cutoff, cutoff + labels.horizon_days).",
+    )
+
     @field_validator("where")
     @classmethod
     def _where(cls, value: str | None) -> str | None:
@@ -250,6 +298,7 @@ class EventsConfig(FileOptions):
         if small:
             raise ValueError(f"max_levels: {small[0]} needs at least 1 level")
         labels, reference = self.labels, self.reference_date
+        _check_snapshots(self.snapshots, labels, reference)
         # A reference date after the cutoff would put the label window's events into the features.
         late = isinstance(labels, WindowLabels) and next_spec(labels) is not None and reference is not None
         if (
@@ -265,12 +314,34 @@ class EventsConfig(FileOptions):
         return self
 
 
+def _check_snapshots(
+    snapshots: SnapshotsConfig | None, labels: FileLabels | WindowLabels | None, reference: object
+) -> None:
+    """Snapshots need labels from the log with a fixed horizon; a single cutoff needs its date."""
+    if snapshots is None:
+        if isinstance(labels, WindowLabels) and labels.cutoff is None:
+            raise ValueError(
+                "labels.cutoff: required (the date labels start from), or data.snapshots for many cutoffs"
+            )
+        return
+    if not isinstance(labels, WindowLabels):
+        raise ValueError(
+            "snapshots: each cutoff's labels come from the log; give labels: {horizon_days: 28, where: ...}"
+        )
+    if labels.cutoff is not None:
+        raise ValueError("labels.cutoff: remove it; with data.snapshots every snapshot date is a cutoff")
+    if labels.horizon_days is None:
+        raise ValueError(
+            "labels.horizon_days: snapshots need a fixed horizon (a number of days), not null/until"
+        )
+    if labels.next_category is not None:
+        raise ValueError("labels.next_category: not available with snapshots; use one labels.cutoff")
+    if reference is not None:
+        raise ValueError(
+            "reference_date: remove it; with snapshots each cutoff is its examples' reference date"
+        )
+
+
 def next_spec(labels: FileLabels | WindowLabels | None) -> NextCategory | None:
     """The next-category settings of window labels, if they ask for a multi-class label."""
     return labels.next_category if isinstance(labels, WindowLabels) else None
-
-
-def moment(value: dt.date | dt.datetime) -> dt.datetime:
-    """A date as its midnight, so that dates and datetimes compare (without importing pandas)."""
-    moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
-    return moment.replace(tzinfo=None)

@@ -1,10 +1,12 @@
-"""Splits of a data set into train / validation / test rows: stratified, or one fold of k, seeded
-and fingerprinted."""
+"""Splits of a data set into train / validation / test rows, fingerprinted: stratified at random, one
+fold of k, by snapshot cutoff (out of time), or in row order. ``Split.protocol`` says which, for
+``run.json``, the log and ``compare``."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +21,7 @@ class Split:
     train: np.ndarray
     val: np.ndarray
     test: np.ndarray
+    protocol: dict[str, Any] = field(default_factory=dict)
 
     def fingerprint(self, data_fingerprint: str) -> str:
         """Hash of the data and of which rows went where: runs to be ensembled must agree on it."""
@@ -67,7 +70,7 @@ def stratified_split(y: np.ndarray, train: float, val: float, test: float, seed:
                 f"{missing[0]}, which has {int(counts[classes == missing[0]][0])} row(s) in all; its metrics "
                 f"would mean nothing. Use more data or a larger split.{part} fraction"
             )
-    return Split(np.sort(train_idx), np.sort(val_idx), np.sort(test_idx))
+    return Split(np.sort(train_idx), np.sort(val_idx), np.sort(test_idx), {"method": "holdout"})
 
 
 def fold_split(y: np.ndarray, split: SplitConfig, seed: int) -> Split:
@@ -94,4 +97,125 @@ def fold_split(y: np.ndarray, split: SplitConfig, seed: int) -> Split:
         n_splits=split.folds, shuffle=True, random_state=seed
     )
     train_pos, val_pos = list(splitter.split(rest, y[rest]))[split.fold]
-    return Split(np.sort(rest[train_pos]), np.sort(rest[val_pos]), np.sort(test))
+    return Split(np.sort(rest[train_pos]), np.sort(rest[val_pos]), np.sort(test),
+                 {"method": "kfold", "fold": split.fold, "folds": split.folds})  # fmt: skip
+
+
+def _both_classes(y: np.ndarray, parts: dict[str, np.ndarray], how: str) -> None:
+    for name, index in parts.items():
+        if len(index) == 0:
+            raise DataError(f"split: the {name} part is empty ({how})")
+        if len(np.unique(y[index])) < 2:
+            raise DataError(
+                f"split: the {name} part ({how}, {len(index)} rows) holds one class only; its metrics would "
+                "mean nothing"
+            )
+
+
+def time_split(
+    cutoffs: np.ndarray, ids: np.ndarray, y: np.ndarray, horizon_days: float, split: SplitConfig
+) -> Split:
+    """Out of time: test at ``split.test_cutoff`` (default the latest cutoff), validate at
+    ``split.val_cutoff`` (default the latest cutoff whose label window ends by the test cutoff), train
+    on every cutoff whose label window ends by the validation cutoff. The gap is enforced: no training
+    label window reaches past the validation cutoff, and the validation one not past the test cutoff;
+    examples at cutoffs in between belong to no part (counted). ``customers: disjoint`` also leaves
+    the test customers out of validation and training, and the validation customers out of training."""
+    horizon = np.timedelta64(round(horizon_days * 86400), "s")
+    dates = np.unique(cutoffs)
+    shown = ", ".join(str(d)[:10] for d in dates)
+
+    def named(value: Any, key: str) -> np.datetime64:
+        moment = np.datetime64(value, "s")
+        if moment not in dates:
+            raise DataError(f"split.{key}: {str(value)[:19]} is not a snapshot cutoff; the cutoffs: {shown}")
+        return moment
+
+    test = named(split.test_cutoff, "test_cutoff") if split.test_cutoff is not None else dates[-1]
+    if split.val_cutoff is not None:
+        val = named(split.val_cutoff, "val_cutoff")
+        if val + horizon > test:
+            raise DataError(
+                f"split.val_cutoff: its {horizon_days:g}-day label window reaches past the test cutoff "
+                f"{str(test)[:10]}; choose a cutoff at most {horizon_days:g} days before it"
+            )
+    else:
+        earlier = dates[dates + horizon <= test]
+        if len(earlier) == 0:
+            raise DataError(
+                f"split.method time: no cutoff's {horizon_days:g}-day label window ends by the test cutoff "
+                f"{str(test)[:10]} (cutoffs: {shown}); add earlier snapshots or shorten labels.horizon_days"
+            )
+        val = earlier[-1]
+    train_dates = dates[dates + horizon <= val]
+    if len(train_dates) == 0:
+        raise DataError(
+            f"split.method time: no cutoff's {horizon_days:g}-day label window ends by the validation cutoff "
+            f"{str(val)[:10]} (cutoffs: {shown}); add earlier snapshots or shorten labels.horizon_days"
+        )
+    train_rows, val_rows, test_rows = np.isin(cutoffs, train_dates), cutoffs == val, cutoffs == test
+    removed = {"train": 0, "val": 0}
+    if split.customers == "disjoint":
+        later = np.isin(ids, ids[test_rows])
+        removed["val"] = int((val_rows & later).sum())
+        val_rows &= ~later
+        later |= np.isin(ids, ids[val_rows])
+        removed["train"] = int((train_rows & later).sum())
+        train_rows &= ~later
+    parts = {
+        "train": np.flatnonzero(train_rows),
+        "val": np.flatnonzero(val_rows),
+        "test": np.flatnonzero(test_rows),
+    }
+    _both_classes(y, parts, "split.method: time")
+    unused = ~(train_rows | val_rows | test_rows)
+    protocol = {
+        "method": "time",
+        "customers": split.customers,
+        "horizon_days": horizon_days,
+        "train_cutoffs": [str(d) for d in train_dates],
+        "val_cutoff": str(val),
+        "test_cutoff": str(test),
+        "rows_in_gap": int((unused & (cutoffs < test) & ~np.isin(cutoffs, train_dates)).sum()),
+        "rows_after_test": int((cutoffs > test).sum()),
+        "rows_removed_as_later_customers": removed,
+    }
+    return Split(parts["train"], parts["val"], parts["test"], protocol)
+
+
+def ordered_split(order: np.ndarray, y: np.ndarray, split: SplitConfig) -> Split:
+    """The first ``train`` fraction of rows (in ``order``, ties in file order) train, the next ``val``
+    validate, the rest test: the past predicts the future, as when the model scores next year."""
+    ranked = np.argsort(order, kind="stable")
+    n = len(ranked)
+    first, second = round(n * split.train), round(n * (split.train + split.val))
+    parts = {
+        "train": np.sort(ranked[:first]),
+        "val": np.sort(ranked[first:second]),
+        "test": np.sort(ranked[second:]),
+    }
+    _both_classes(y, parts, "split.method: ordered")
+    protocol: dict[str, Any] = {"method": "ordered", "by": split.by or "row order"}
+    for name, index in parts.items():
+        values = order[index]
+        protocol[f"{name}_range"] = [str(values.min()), str(values.max())]
+    return Split(parts["train"], parts["val"], parts["test"], protocol)
+
+
+def protocol_text(protocol: dict[str, Any]) -> str:
+    """How the parts were chosen, in one phrase (the run log and ``compare``)."""
+    method = protocol.get("method", "holdout")
+    if method == "time":
+        train = protocol["train_cutoffs"]
+        return (
+            f"out of time: train cutoffs {train[0][:10]}..{train[-1][:10]} ({len(train)}), val "
+            f"{protocol['val_cutoff'][:10]}, test {protocol['test_cutoff'][:10]}; {protocol['rows_in_gap']} "
+            f"example(s) in the gaps left out (their label windows would reach the next part); customers "
+            f"{protocol['customers']}"
+        )
+    if method == "ordered":
+        ranges = ", ".join(
+            f"{p} {protocol[f'{p}_range'][0]}..{protocol[f'{p}_range'][1]}" for p in ("train", "val", "test")
+        )
+        return f"ordered by {protocol['by']}: {ranges}"
+    return f"{method} (random customers)"

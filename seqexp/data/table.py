@@ -231,6 +231,7 @@ def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labe
 
     n_rows = len(frame)
     ids = frame[schema["id"]].to_numpy() if schema.get("id") else np.arange(n_rows)
+    position = frame.index.to_numpy(dtype=np.int64)  # each row's place in the file: split.method ordered
     report.update(rows=n_rows, features=len(names))
     if labelled:
         require_columns(frame, [schema["target"]], where="data.target", path=cfg.path)
@@ -245,6 +246,7 @@ def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labe
             notes.append(f"{int((~has_label).sum())} row(s) without a target value left out")
         report["rows_without_target"] = int((~has_label).sum())
         X, ids, y = X[has_label], ids[has_label], y[has_label].astype(np.int64)
+        position = position[has_label]
         if classes:
             report.update(class_report(y, len(classes)))
         else:
@@ -258,7 +260,8 @@ def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labe
     if unseen:
         notes.append(f"category levels not seen in training (encoded as all zeros): {unseen}")
     report.update(missing_values=missing, unseen_levels=unseen, notes=notes)
-    return Dataset(X=X, y=y, ids=ids, feature_names=names, onehot_groups=groups, report=report, schema=schema)
+    return Dataset(X=X, y=y, ids=ids, feature_names=names, onehot_groups=groups, report=report, schema=schema,
+                   position=position)  # fmt: skip
 
 
 def class_report(y: np.ndarray, n_classes: int) -> dict[str, Any]:

@@ -32,11 +32,13 @@ def _as_of(data_cfg: Component, as_of: str | None) -> Component:
         return data_cfg
     if "reference_date" not in type(data_cfg).model_fields:
         raise UserError(f"--as-of: the run's data source '{data_cfg.name}' has no dates; leave --as-of out")
-    values = data_cfg.model_dump(mode="json")
+    values = data_cfg.model_dump(mode="json", by_alias=True)
     values["reference_date"] = as_of
     labels = values.get("labels")
     if isinstance(labels, dict) and "cutoff" in labels:
         labels["cutoff"] = as_of
+    if values.get("snapshots") is not None:  # one date given: one snapshot at it, labelled from it on
+        values["snapshots"] = None
     try:
         return type(data_cfg).model_validate(values)
     except Exception as exc:  # pydantic ValidationError: name the option
@@ -60,7 +62,7 @@ def _data_config(run: SavedRun, source: Path) -> Component:
         section = raw.get("data", raw if "name" in raw else None)
         if not isinstance(section, dict):
             raise UserError(f"{source}: no 'data' section; write data: {{name: ..., ...}}")
-        whole = run.cfg.model_dump(mode="json")
+        whole = run.cfg.model_dump(mode="json", by_alias=True)
         whole["data"] = section
         return validate_config(whole, source=str(source), config_dir=source.parent).data
     data_cfg = run.cfg.data
@@ -75,7 +77,7 @@ def _data_config(run: SavedRun, source: Path) -> Component:
             f"{source}: the run's labels come from a separate file ({labels.path}); give a data config "
             "YAML naming both the data and its labels"
         )
-    values = {**data_cfg.model_dump(mode="json"), "path": str(source.resolve())}
+    values = {**data_cfg.model_dump(mode="json", by_alias=True), "path": str(source.resolve())}
     try:
         return type(data_cfg).model_validate(values)
     except Exception as exc:  # pydantic ValidationError: a short first line is enough here

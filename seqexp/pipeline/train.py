@@ -18,6 +18,7 @@ import numpy as np
 
 from seqexp.config.experiment import ExperimentConfig
 from seqexp.config.yaml_io import to_yaml
+from seqexp.data.split import protocol_text
 from seqexp.models.base import Estimator
 from seqexp.pipeline.fit import (
     Say,
@@ -82,6 +83,7 @@ def run_steps(cfg: ExperimentConfig, record: lifecycle.RunRecord, log: Say, prog
     val, test = prepared.val, prepared.test
     parts = {"val": (val.y, estimator.predict(val.X)), "test": (test.y, estimator.predict(test.X))}
     metrics = measure(cfg, task, parts)
+    metrics["split"] = prepared.split.protocol  # compare ranks only runs measured the same way
     metrics.update(task.reference_baselines(prepared.train.y, parts))
     baseline = fit_baseline(cfg, task, prepared, fit_train)
     if baseline is not None:
@@ -162,6 +164,18 @@ def _describe_data(cfg: ExperimentConfig, prepared: Prepared, log: Say, seconds:
     )
     for note in data.report.get("notes", []):  # what the source detected, dropped or counted
         log(f"data: {note}")
+    log(f"split: {describe_split(prepared)}")
+
+
+def describe_split(prepared: Prepared) -> str:
+    """One line: the protocol and what each part holds (base rates: drift between parts shows)."""
+    parts = (("train", prepared.train), ("val", prepared.val), ("test", prepared.test))
+    binary = prepared.data.n_classes == 2
+    sizes = ", ".join(
+        f"{name} {len(part.y)}" + (f" (positive rate {part.y.mean():.3f})" if binary else "")
+        for name, part in parts
+    )
+    return f"{protocol_text(prepared.split.protocol)}; {sizes}"
 
 
 def _save_preparation(record: lifecycle.RunRecord, prepared: Prepared) -> None:
@@ -169,6 +183,7 @@ def _save_preparation(record: lifecycle.RunRecord, prepared: Prepared) -> None:
     data = prepared.data
     record.update(
         **prepared.fingerprints,
+        split=prepared.split.protocol,
         data_report=data.report,
         feature_names=data.feature_names,
         input_shape=list(data.X.shape[1:]),
@@ -201,9 +216,11 @@ def write_outputs(
     from seqexp.reporting import figures
 
     val, test = prepared.val, prepared.test
-    task.write_outputs(run_dir, metrics, test.ids, test.y, parts["test"][1])
+    task.write_outputs(run_dir, metrics, test.ids, test.y, parts["test"][1], cutoffs=test.cutoffs)
     decision = task.decision_of(metrics)
-    task.write_predictions(run_dir / files.VAL_PREDICTIONS, val.ids, val.y, parts["val"][1], decision)
+    task.write_predictions(
+        run_dir / files.VAL_PREDICTIONS, val.ids, val.y, parts["val"][1], decision, cutoffs=val.cutoffs
+    )
     started = time.perf_counter()
     title = figures.figure_title(run_dir.name, cfg.model.name, cfg.data.name)
     task.write_figures(

@@ -141,15 +141,17 @@ class Task(ABC):
     @abstractmethod
     def write_outputs(
         self, folder: Path, metrics: dict[str, Any], ids: np.ndarray, y: np.ndarray, scores: np.ndarray,
-        part: str = "test",
+        part: str = "test", cutoffs: np.ndarray | None = None,
     ) -> None:  # fmt: skip
         """``metrics.json``, the confusion matrix (CSV and PNG) and ``predictions.csv``."""
 
     @abstractmethod
     def write_predictions(
-        self, path: Path, ids: np.ndarray, y: np.ndarray | None, scores: np.ndarray, decision: Decision
-    ) -> None:
-        """One row per customer (``y_true`` left out when labels are unknown)."""
+        self, path: Path, ids: np.ndarray, y: np.ndarray | None, scores: np.ndarray, decision: Decision,
+        cutoffs: np.ndarray | None = None,
+    ) -> None:  # fmt: skip
+        """One row per customer (``y_true`` left out when labels are unknown; a ``cutoff`` column after
+        the id for snapshot examples)."""
 
     def write_figures(  # noqa: B027  (a hook: not every task draws figures of its own)
         self, folder: Path, parts: Parts, decision: Decision, decided_on: str, *, calibrator: Any = None,

@@ -132,7 +132,7 @@ class BinaryTask(Task):
 
     def write_outputs(
         self, folder: Path, metrics: dict[str, Any], ids: np.ndarray, y: np.ndarray, scores: np.ndarray,
-        part: str = "test",
+        part: str = "test", cutoffs: np.ndarray | None = None,
     ) -> None:  # fmt: skip
         decision = self.decision_of(metrics)
         threshold = self._cut(decision)
@@ -144,19 +144,22 @@ class BinaryTask(Task):
         )
         title = f"{part}, threshold {threshold:.3f}"
         binary_metrics.plot_confusion(matrix, folder / files.CONFUSION_PNG, title)
-        self.write_predictions(folder / files.PREDICTIONS, ids, y, scores, decision)
+        self.write_predictions(folder / files.PREDICTIONS, ids, y, scores, decision, cutoffs)
 
     def write_predictions(
-        self, path: Path, ids: np.ndarray, y: np.ndarray | None, scores: np.ndarray, decision: Decision
-    ) -> None:
+        self, path: Path, ids: np.ndarray, y: np.ndarray | None, scores: np.ndarray, decision: Decision,
+        cutoffs: np.ndarray | None = None,
+    ) -> None:  # fmt: skip
         threshold = self._cut(decision)
         with atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
             writer = csv.writer(handle)
             head = ["id", "y_true", "score", "y_pred"] if y is not None else ["id", "score", "y_pred"]
-            writer.writerow(head)
+            writer.writerow(head if cutoffs is None else [head[0], "cutoff", *head[1:]])
             labels = y if y is not None else [None] * len(ids)
-            for cid, label, score in zip(ids, labels, scores, strict=True):
-                row = [cid, int(label)] if label is not None else [cid]
+            dates = [None] * len(ids) if cutoffs is None else [str(c)[:19] for c in cutoffs]
+            for cid, date, label, score in zip(ids, dates, labels, scores, strict=True):
+                row = [cid] if date is None else [cid, date]
+                row += [int(label)] if label is not None else []
                 writer.writerow([*row, f"{score:.6f}", int(score >= threshold)])
 
     def write_figures(

@@ -137,25 +137,29 @@ class MulticlassTask(Task):
 
     def write_outputs(
         self, folder: Path, metrics: dict[str, Any], ids: np.ndarray, y: np.ndarray, scores: np.ndarray,
-        part: str = "test",
+        part: str = "test", cutoffs: np.ndarray | None = None,
     ) -> None:  # fmt: skip
         write_json(folder / files.METRICS, metrics)
         title = f"{part} ({self.n_classes} classes, argmax)"
         multiclass_metrics.write_confusion(folder, y, scores, self.classes, title)
-        self.write_predictions(folder / files.PREDICTIONS, ids, y, scores, ARGMAX)
+        self.write_predictions(folder / files.PREDICTIONS, ids, y, scores, ARGMAX, cutoffs)
 
     def write_predictions(
-        self, path: Path, ids: np.ndarray, y: np.ndarray | None, scores: np.ndarray, decision: Decision
-    ) -> None:
+        self, path: Path, ids: np.ndarray, y: np.ndarray | None, scores: np.ndarray, decision: Decision,
+        cutoffs: np.ndarray | None = None,
+    ) -> None:  # fmt: skip
         names, proba = self.classes, scores
         with atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
             writer = csv.writer(handle)
             head = ["id", "y_true", "y_pred"] if y is not None else ["id", "y_pred"]
+            if cutoffs is not None:
+                head.insert(1, "cutoff")
             writer.writerow([*head, *(f"p_{name}" for name in names)])
             predicted = proba.argmax(axis=1)
             cells = np.char.mod("%.6f", proba).tolist()
             for i, cid in enumerate(ids.tolist()):
-                row = [cid, names[int(y[i])]] if y is not None else [cid]
+                row = [cid] if cutoffs is None else [cid, str(cutoffs[i])[:19]]
+                row += [names[int(y[i])]] if y is not None else []
                 writer.writerow([*row, names[int(predicted[i])], *cells[i]])
 
     def check_predict_options(self, cuts: list[float] | None, levels: list[str] | None) -> None:

@@ -35,7 +35,7 @@ FIXED = {
 
 def base_raw(cfg: ExperimentConfig) -> dict[str, Any]:
     """The resolved config without its ``tune`` section: the starting point of every trial."""
-    return cfg.model_dump(mode="json", exclude={"tune"})
+    return cfg.model_dump(mode="json", by_alias=True, exclude={"tune"})
 
 
 def _native(values: list[Any]) -> bool:
