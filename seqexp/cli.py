@@ -121,6 +121,24 @@ def train(
     verb.run(config, overrides or [], runs_dir=runs_dir, quiet=quiet, seeds=seeds, mlflow=mlflow)
 
 
+@verb("backtest")
+def backtest(
+    config: ConfigArg,
+    overrides: SetOpt = None,
+    tests: Annotated[
+        int, typer.Option("--tests", min=1, max=100, metavar="K", help="Test at the last K snapshot cutoffs.")
+    ] = 4,
+    runs_dir: RunsDirOpt = Path("runs"),
+    quiet: Annotated[bool, _quiet("the parent run folder's path (no progress, no table)")] = False,
+    mlflow: MlflowOpt = False,
+) -> None:
+    """Rolling out-of-time backtest: per test cutoff, train on the past, choose the threshold on the
+    cutoff before it, test at it; one child run each, per-cutoff table and figure in the parent."""
+    from seqexp.commands import backtest as verb
+
+    verb.run(config, overrides or [], tests=tests, runs_dir=runs_dir, quiet=quiet, mlflow=mlflow)
+
+
 @verb("validate")
 def validate(config: ConfigArg, overrides: SetOpt = None) -> None:
     """Check a config without training (and without importing TensorFlow)."""

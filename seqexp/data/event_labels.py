@@ -70,7 +70,7 @@ def label_window(events: pd.DataFrame, cfg: EventsConfig) -> tuple[pd.Timestamp,
     """``[start, end)`` of the label window: the cutoff, and ``cutoff + horizon_days``, ``until``, or
     (``horizon_days: null``) the day after the log's last event."""
     spec = cfg.labels
-    assert isinstance(spec, WindowLabels)
+    assert isinstance(spec, WindowLabels) and spec.cutoff is not None  # snapshots label elsewhere
     start = pd.Timestamp(moment(spec.cutoff))  # naive, as the parsed timestamps are
     if spec.until is not None:
         return start, pd.Timestamp(moment(spec.until))

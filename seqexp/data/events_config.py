@@ -200,7 +200,7 @@ class SnapshotsConfig(Section):
             return sorted(moment(c) for c in self.cutoffs)
         start, end = moment(self.from_), moment(self.to)  # type: ignore[arg-type]
         step = dt.timedelta(days=self.every_days)  # type: ignore[arg-type]
-        out = []
+        out: list[dt.datetime] = []
         while start <= end and len(out) <= 1000:
             out.append(start)
             start += step
@@ -305,6 +305,7 @@ class EventsConfig(FileOptions):
             late
             and isinstance(labels, WindowLabels)
             and reference is not None
+            and labels.cutoff is not None
             and moment(reference) > moment(labels.cutoff)
         ):
             raise ValueError(

@@ -1,4 +1,5 @@
-"""A group of runs in one parent run folder: repeated seeds or cross-validation folds.
+"""A group of runs in one parent run folder: repeated seeds, cross-validation folds, or the test
+cutoffs of a backtest (seqexp/pipeline/backtest.py).
 
 Each child is an ordinary run folder inside the parent (``evaluate``, ``compare`` and ``ensemble``
 work on it as on any run); the parent holds the config, ``run.json`` listing the children,
@@ -142,12 +143,14 @@ def train_group(
     progress: Callable[[], Any] | None = None,
     same_split: bool,
     on_end: Callable[[Path], None] | None = None,
+    extend: Callable[[Path, list[Path]], dict[str, Any]] | None = None,
 ) -> GroupResult:
     """Train each ``(label, config)`` variant as a child run of one new parent folder.
 
     ``same_split``: the children must share the split fingerprint (repeats); otherwise only the
     data fingerprint (folds). ``progress`` makes a fresh progress display per child. ``on_end(parent)``
-    is called once the parent folder is final, however the group ended.
+    is called once the parent folder is final, however the group ended. ``extend(parent, children)``
+    writes what a kind of group adds (a backtest's per-cutoff table) and returns it for the summary.
     """
     record = lifecycle.create(
         runs_dir, cfg.name, to_yaml(cfg), seed=cfg.seed, command="train", kind=kind, estimator=kind
@@ -179,6 +182,8 @@ def train_group(
             "mean": mean,
             "std": std,
         }
+        if extend is not None:
+            summary.update(extend(parent, children))
         header, rows = flat_rows([label for label, _ in variants], child_metrics)
         atomic.write_text(parent / table_name, to_csv(header, rows))
         atomic.write_json(parent / files.METRICS, summary)

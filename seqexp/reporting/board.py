@@ -7,7 +7,8 @@
 - A run that failed, was interrupted, is still running or cannot be read is a row with its status
   and error; no input makes the leaderboard raise anything but a ``UserError``.
 
-Rows are grouped into **sections**, one per data fingerprint: runs on different data are never
+Rows are grouped into **sections**, one per data fingerprint and protocol family (random split,
+out of time, backtest, ordered): runs on different data, or measured in different ways, are never
 ranked together.
 """
 
@@ -84,16 +85,21 @@ class Leaderboard:
 
     @property
     def warning(self) -> str | None:
-        """Said once when runs of different data sets are compared."""
+        """Said once when runs of different data sets, or measured differently, are compared."""
         known = [s for s in self.sections if s.fingerprint]
         if len(known) < 2:
             return None
         names = "; ".join(
             f"{s.data} (fingerprint {s.fingerprint and s.fingerprint[:8]}, positive rate "
-            f"{s.positive_rate if s.positive_rate is not None else 'unknown'})"
+            f"{s.positive_rate if s.positive_rate is not None else 'unknown'}, {s.protocol})"
             for s in known
         )
-        return f"these runs use {len(known)} different data sets, ranked separately, one table each: {names}"
+        sets = len({s.fingerprint for s in known})
+        return (
+            f"these runs use {f'{sets} different data sets' if sets > 1 else 'one data set'} measured "
+            f"{len(known)} ways (data and protocol: a random split overstates an out-of-time test), ranked "
+            f"separately, one table each: {names}"
+        )
 
 
 # --------------------------------------------------------------------------- finding runs
@@ -219,7 +225,9 @@ def _fill(row: Row, folder: Path) -> None:
     method = (config.get("ensemble") or {}).get("method")
     row["model"] = (config.get("model") or {}).get("name") or (f"ensemble ({method})" if method else None)
     row["balancer"] = (config.get("balance") or {}).get("name")
-    row["_data"] = data_info(data_config, data_record)
+    row["_data"] = data_info(
+        data_config, data_record, group=(group.kind, len(group.children)) if group else None
+    )
     row["data"] = data_column(row["_data"]["name"], row["data_fingerprint"])
     metrics_path = folder / files.METRICS
     if row["status"] == "completed" and not metrics_path.is_file():
@@ -338,13 +346,15 @@ def build_leaderboard(
         raise UserError(f"--sort: unknown metric '{sort}'; use one of {', '.join(SORTABLE)}")
     notes: list[str] = []
     rows = [summarize(folder, root) for folder in dict.fromkeys(expand(folders, notes))]
-    sections: dict[str | None, Section] = {}
+    sections: dict[tuple[str | None, str], Section] = {}
     for row in rows:
-        key = row.get("data_fingerprint")
+        key = (row.get("data_fingerprint"), str((row.get("_data") or {}).get("family", "random")))
         if key not in sections:
             info = row.get("_data") or {"name": "unknown data", "rows": None, "positive_rate": None,
                                         "protocol": ""}  # fmt: skip
-            sections[key] = Section(key, info["name"], info["rows"], info["positive_rate"], info["protocol"])
+            sections[key] = Section(
+                key[0], info["name"], info["rows"], info["positive_rate"], info["protocol"]
+            )
         sections[key].rows.append(row)
     ordered = sorted(sections.values(), key=lambda s: (s.fingerprint is None, -len(s.completed), s.data))
     for section in ordered:

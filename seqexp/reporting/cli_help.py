@@ -38,6 +38,7 @@ EXAMPLES = {  # shown under each verb's help, one per line
     "list": ["seqexp list models"],
     "train": ["seqexp train configs/tiny.yaml --set train.epochs=3 --seeds 3",
               "run=$(seqexp train configs/tiny.yaml -q)"],
+    "backtest": ["seqexp backtest configs/tafeng_target_backtest.yaml --tests 4"],
     "tune": ["seqexp tune configs/tune_lstm.yaml --set tune.max_trials=5",
              "seqexp tune --resume runs/20250101-120000-tune_lstm-tune"],
     "evaluate": ["seqexp evaluate runs/20250101-120000-lstm_smote --data new_month.parquet --format json"],

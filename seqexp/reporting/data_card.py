@@ -11,18 +11,24 @@ def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def data_info(config: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-    """What a section header says about the data: name, rows, positive rate, split protocol."""
+def data_info(
+    config: dict[str, Any], record: dict[str, Any], group: tuple[str, int] | None = None
+) -> dict[str, Any]:
+    """What a section header says about the data: name, rows, positive rate, split protocol, and the
+    protocol's family (``group``: a group parent's kind and size)."""
     data = config.get("data") or {}
     name = str(data.get("name") or "unknown data")
     path = data.get("path")
     if isinstance(path, str) and path:
         name = f"{name} ({Path(path).name})"
     report = record.get("data_report") or {}
-    rows = next((report[k] for k in ("customers", "rows", "examples") if _number(report.get(k))), None)
+    rows = next((report[k] for k in ("examples", "customers", "rows") if _number(report.get(k))), None)
     rate = report.get("positive_rate")
+    split = config.get("split") or {}
+    family = protocol_family(split, group[0] if group else None)
+    shown = f"rolling backtest over {group[1]} test cutoffs" if group and family == "backtest" else None
     return {"name": name, "rows": rows, "positive_rate": rate if _number(rate) else None,
-            "protocol": protocol(config.get("split") or {}, config.get("seed"))}  # fmt: skip
+            "protocol": shown or protocol(split, config.get("seed")), "family": family}  # fmt: skip
 
 
 def protocol(split: dict[str, Any], seed: Any = None) -> str:
@@ -34,6 +40,18 @@ def protocol(split: dict[str, Any], seed: Any = None) -> str:
         parts = [split.get(k, d) for k, d in (("train", 0.8), ("val", 0.1), ("test", 0.1))]
         if all(_number(p) for p in parts):
             return "holdout " + "/".join(f"{100 * p:.0f}" for p in parts) + f", stratified{tail}"
+    if method == "time":
+        at = (
+            f"test cutoff {str(split['test_cutoff'])[:10]}"
+            if split.get("test_cutoff")
+            else "test at the latest cutoff"
+        )
+        return f"out of time ({at}, customers {split.get('customers', 'shared')})"
+    if method == "ordered":
+        fractions = "/".join(
+            f"{100 * split.get(k, d):.0f}" for k, d in (("train", 0.8), ("val", 0.1), ("test", 0.1))
+        )
+        return f"ordered {fractions} by {split.get('by') or 'row order'} (the past trains, the future tests)"
     if method == "kfold":
         test = split.get("test", 0.1)
         fold = f", fold {split['fold']}" if split.get("fold") is not None else ""
@@ -43,6 +61,15 @@ def protocol(split: dict[str, Any], seed: Any = None) -> str:
         f"{k} {v}" for k, v in split.items() if k != "method" and not isinstance(v, dict | list)
     )
     return f"{method} split" + (f" ({shown})" if shown else "")
+
+
+def protocol_family(split: dict[str, Any], kind: str | None = None) -> str:
+    """Runs are ranked together only when measured the same way: random splits (holdout, k-fold),
+    one out-of-time test, a rolling backtest (a mean over cutoffs), or an ordered split."""
+    if kind == "backtest":
+        return "backtest"
+    method = split.get("method", "holdout")
+    return {"time": "out of time", "ordered": "ordered"}.get(method, "random")
 
 
 def data_column(name: str, fingerprint: str | None) -> str:

@@ -55,7 +55,7 @@ def _verdict_caption(metrics: dict[str, Any]) -> str | None:
 
 
 def group_title(summary: dict[str, Any]) -> str:
-    what = "seeds" if summary["kind"] == "repeats" else "folds"
+    what = {"repeats": "seeds", "backtest": "test cutoffs"}.get(summary["kind"], "folds")
     return f"mean ± std over {summary['n']} {what} (threshold: {summary['threshold_rule']})"
 
 
@@ -194,3 +194,28 @@ def prediction_csv(summary: Any) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows([header, values])
     return buffer.getvalue()
+
+
+def backtest_table(rows: list[dict[str, Any]]) -> Table:
+    """One row per test cutoff: base rates, ranking, and how the validation threshold transfers
+    (precision / recall at it, against the best F1 in hindsight on that cutoff)."""
+    table = Table(title="per test cutoff (threshold chosen at the validation cutoff)", title_justify="left")
+    for label in ("test cutoff", "base rate train/test", "PR-AUC", "ROC-AUC", "P/R at threshold", "F1",
+                  "best F1 (P/R)"):  # fmt: skip
+        table.add_column(label, justify="right")
+    for row in rows:
+        table.add_row(
+            row["test_cutoff"],
+            f"{_shown(row['train_base_rate'])}/{_shown(row['test_base_rate'])}",
+            _shown(row["pr_auc"]),
+            _shown(row["roc_auc"]),
+            f"{_shown(row['precision_at_threshold'], 2)}/{_shown(row['recall_at_threshold'], 2)}",
+            _shown(row["f1_at_threshold"]),
+            f"{_shown(row['best_f1_in_hindsight'])} ({_shown(row['precision_at_best'], 2)}/"
+            f"{_shown(row['recall_at_best'], 2)})",
+        )
+    return table
+
+
+def _shown(value: Any, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)

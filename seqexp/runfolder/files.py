@@ -47,6 +47,9 @@ MODEL_DIAGRAM = "model.png"
 # --------------------------------------------------------------------------- groups (seeds, folds)
 SEEDS_CSV = "seeds.csv"
 FOLDS_CSV = "folds.csv"
+BACKTEST_CSV = "backtest.csv"  # one row per test cutoff: base rates, metrics, threshold transfer
+BACKTEST_RUNS_CSV = "backtest_runs.csv"  # every child metric, as seeds.csv / folds.csv
+BACKTEST_PNG = "backtest.png"
 
 # --------------------------------------------------------------------------- evaluate
 EVALUATIONS = "evaluations"  # a folder inside the run: one sub-folder per evaluation
