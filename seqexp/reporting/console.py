@@ -17,12 +17,20 @@ err = Console(stderr=True, highlight=False)
 Say = Callable[[str], None]
 
 
+WARNING = "warning: "  # a message that starts so is a warning: shown in yellow, even under --quiet
+
+
 def say_for(quiet: bool) -> Say:
-    """A progress line printer (stderr, dim), silent under ``--quiet``."""
+    """A progress line printer (stderr, dim), silent under ``--quiet``; a message starting with
+    ``warning: `` (a stage warning of drift, say) is printed as a warning, quiet or not."""
 
     def say(message: str) -> None:
-        if not quiet:
-            err.print(f"[dim]{message}[/dim]")
+        if message.startswith(WARNING):
+            warn(message[len(WARNING) :])
+        elif not quiet:
+            from rich.markup import escape
+
+            err.print(f"[dim]{escape(message)}[/dim]")
 
     return say
 
