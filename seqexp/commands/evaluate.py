@@ -42,8 +42,8 @@ def run(
     drift = evaluated.drift or {}
     for line in drift.get("lines", []):
         say(line)
-    for line in drift.get("warnings", []):
-        warn(f"drift: {line}")  # on stderr, quiet or not: stdout stays the document
+    for line in [] if quiet else drift.get("warnings", []):
+        warn(f"drift: {line}")  # on stderr: stdout stays the document
     shown = (evaluated.metrics, evaluated.part, evaluated.run_metrics)
     if fmt == "json":
         print_json(

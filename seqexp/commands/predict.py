@@ -50,8 +50,8 @@ def run(
         say = say_for(quiet)
         for line in summary.lines():
             say(line)
-    for line in (summary.drift or {}).get("warnings", []):
-        warn(f"drift: {line}")  # on stderr, quiet or not: stdout stays the document
+    for line in [] if quiet else (summary.drift or {}).get("warnings", []):
+        warn(f"drift: {line}")  # on stderr: stdout stays the document
     if fmt == "table":
         result(summary.output)
 

@@ -17,17 +17,19 @@ err = Console(stderr=True, highlight=False)
 Say = Callable[[str], None]
 
 
-WARNING = "warning: "  # a message that starts so is a warning: shown in yellow, even under --quiet
+WARNING = "warning: "  # a progress message that starts so is printed as a warning (yellow)
 
 
 def say_for(quiet: bool) -> Say:
     """A progress line printer (stderr, dim), silent under ``--quiet``; a message starting with
-    ``warning: `` (a stage warning of drift, say) is printed as a warning, quiet or not."""
+    ``warning: `` (a stage's warning, such as drift at training) is printed as a warning."""
 
     def say(message: str) -> None:
+        if quiet:
+            return
         if message.startswith(WARNING):
             warn(message[len(WARNING) :])
-        elif not quiet:
+        else:
             from rich.markup import escape
 
             err.print(f"[dim]{escape(message)}[/dim]")
