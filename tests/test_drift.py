@@ -327,3 +327,29 @@ def test_a_sequence_run_measures_drift_and_old_runs_say_it_cannot(tiny: Tiny, tm
     result = evaluate_run(old / "logistic")
     assert result.drift == {"measured": False, "parts": {}, "warnings": [], "lines": [NO_REFERENCE]}
     assert not (result.folder / "drift.json").exists()
+
+
+def test_an_ensemble_keeps_its_members_feature_reference_and_its_own_score(
+    table_run: Path, tmp_path: Path
+) -> None:
+    from seqexp import components  # noqa: F401
+    from seqexp.commands.ensemble import build_ensemble
+    from seqexp.commands.evaluate import evaluate_run
+    from seqexp.config.loading import load_config
+    from seqexp.pipeline.train import train_experiment
+
+    cfg = load_config(table_run / "config.yaml", ["model.C=0.05"])
+    other = train_experiment(cfg, runs_dir=tmp_path / "runs").run_dir
+    ensemble = build_ensemble([table_run, other], method="mean", runs_dir=tmp_path / "runs").run_dir
+    document = json.loads((ensemble / "drift.json").read_text())
+    member = json.loads((table_run / "drift.json").read_text())
+    assert document["reference"]["features"] == member["reference"]["features"]
+    assert document["parts"]["test"]["feature_psi"] == member["parts"]["test"]["feature_psi"]
+    assert document["parts"]["val"]["score_psi"] == 0.0 and set(document["parts"]) == {"val", "test"}
+    metrics = json.loads((ensemble / "metrics.json").read_text())
+    assert document["reference"]["threshold"] == metrics["threshold"]
+    shifted = tmp_path / "new.csv"
+    _table(400, 5, positive_rate=0.5).to_csv(shifted, index=False)
+    result = evaluate_run(ensemble, data=shifted)
+    assert result.drift is not None and result.drift["measured"]
+    assert any("positive rate moved by more than half" in line for line in result.drift["warnings"])

@@ -161,8 +161,6 @@ def reference(
             variable["edges"] = quantile_edges(values)
         variable["shares"] = shares(_counts(variable, values))
         features.append(variable)
-    score_edges = quantile_edges(np.asarray(score, dtype=np.float64))
-    score_shares = shares(numeric_counts(score, score_edges))
     return {
         "version": VERSION,
         "bins": BINS,
@@ -171,10 +169,21 @@ def reference(
         "threshold": threshold,
         "train": train_rates,  # the reference of the positive rate (class shares)
         "val": score_rates,  # of the predicted-positive rate (predicted class shares) and the score
-        "score": {"part": "val", "rows": len(score), "edges": score_edges, "shares": score_shares},
+        "score": score_reference(score),
         "features": features,
         "feature_rows": int(mask.sum()) if mask is not None else len(X),
     }
+
+
+def score_reference(score: np.ndarray) -> dict[str, Any]:
+    """The score's bins and shares on validation."""
+    edges = quantile_edges(np.asarray(score, dtype=np.float64))
+    return {"part": "val", "rows": len(score), "edges": edges, "shares": shares(numeric_counts(score, edges))}
+
+
+def score_psi(score_ref: dict[str, Any], score: np.ndarray) -> float:
+    counts = numeric_counts(np.asarray(score, dtype=np.float64), score_ref["edges"])
+    return psi(score_ref["shares"], shares(counts))
 
 
 def compare(
@@ -191,7 +200,6 @@ def compare(
         variable["name"]: psi(variable["shares"], shares(_counts(variable, _values(variable, X, mask))))
         for variable in ref["features"]
     }
-    score_shares = shares(numeric_counts(np.asarray(score, dtype=np.float64), ref["score"]["edges"]))
     classes = {}  # multi-class: the PSI of the class shares (against train) and predicted ones (validation)
     for key, base in (("class_shares", ref["train"]), ("predicted_shares", ref["val"])):
         if part_rates.get(key) and base.get(key):
@@ -199,7 +207,7 @@ def compare(
     return {
         **part_rates,
         **classes,
-        "score_psi": psi(ref["score"]["shares"], score_shares),
+        "score_psi": score_psi(ref["score"], score),
         "feature_psi": dict(sorted(feature_psi.items(), key=lambda kv: -kv[1])),
         "feature_rows": int(mask.sum()) if mask is not None else len(X),
     }

@@ -23,7 +23,17 @@ from typing import Any
 import numpy as np
 
 from seqexp.data.dataset import Dataset
-from seqexp.pipeline.drift import PSI_WARN, RATE_WARN, TOP, VERSION, compare, rates, reference
+from seqexp.pipeline.drift import (
+    PSI_WARN,
+    RATE_WARN,
+    TOP,
+    VERSION,
+    compare,
+    rates,
+    reference,
+    score_psi,
+    score_reference,
+)
 from seqexp.runfolder import files
 from seqexp.runfolder.reader import SavedRun
 from seqexp.tasks import Decision, Task
@@ -136,7 +146,7 @@ def _rate(value: float | None) -> str:
 # --------------------------------------------------------------------------- the stage
 NO_REFERENCE = (
     "drift cannot be measured: the run folder has no drift reference (drift.json; runs trained "
-    "before drift was measured, and ensembles, have none)"
+    "before drift was measured have none)"
 )
 
 
@@ -198,3 +208,25 @@ def against_run(run: SavedRun, data: Dataset, scores: np.ndarray, where: str = "
     if ref is None:
         return {"measured": False, "parts": {}, "warnings": [], "lines": [NO_REFERENCE]}
     return {"measured": True, **against(ref, run.task, run.decision, data, scores, where)}
+
+
+def for_ensemble(
+    member: Path, task: Task, decision: Decision, parts: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> dict[str, Any] | None:
+    """An ensemble's ``drift.json``: its first member's feature reference (members share the data
+    and split, so the features' PSI per part are the member's), with the ensemble's own score and
+    predicted-positive rate on validation. None when the member has no reference."""
+    if not member.is_file() or (ref := load_reference(member)) is None:
+        return None
+    measured = json.loads(member.read_text())["parts"]
+    views = {part: task.drift_view(scores, decision) for part, (_, scores) in parts.items()}
+    part_rates = {part: rates(y, views[part][1], ref["classes"]) for part, (y, _) in parts.items()}
+    ref = {**ref, "threshold": decision.threshold, "val": part_rates["val"],
+           "score": score_reference(views["val"][0])}  # fmt: skip
+    found = {
+        part: {**part_rates[part], "score_psi": score_psi(ref["score"], views[part][0]),
+               "feature_psi": measured[part]["feature_psi"], "feature_rows": measured[part]["feature_rows"]}
+        for part in parts
+    }  # fmt: skip
+    said = [line for part in found if part != "train" for line in warnings(ref, found[part], f"on {part}")]
+    return {"reference": ref, "parts": found, "warnings": said}
