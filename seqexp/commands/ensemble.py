@@ -350,9 +350,24 @@ def _write_run(
         task.write_predictions(
             run_dir / files.VAL_PREDICTIONS, first.val_ids, first.val_y, val_scores, decision
         )
-        atomic.write_text(run_dir / files.LOG, "".join(f"{note}\n" for note in combiner.notes))
+        said = _drift(first, task, decision, val_scores, test_scores, run_dir)
+        atomic.write_text(run_dir / files.LOG, "".join(f"{note}\n" for note in [*combiner.notes, *said]))
         record.finish("completed", threshold=metrics["threshold"], notes=combiner.notes)
     return run_dir
+
+
+def _drift(
+    first: Member, task: Any, decision: Any, val: np.ndarray, test: np.ndarray, run_dir: Path
+) -> list[str]:
+    """drift.json: the members' feature reference with the ensemble's own score; its log lines."""
+    from seqexp.pipeline.drift_check import for_ensemble, summary_lines
+
+    parts = {"val": (first.val_y, val), "test": (first.test_y, test)}
+    if (document := for_ensemble(first.path / files.DRIFT, task, decision, parts)) is None:
+        return []
+    atomic.write_json(run_dir / files.DRIFT, document)
+    lines = summary_lines(document["reference"], document["parts"])
+    return [*lines, *(f"warning: drift: {line}" for line in document["warnings"])]
 
 
 def parse_weights(text: str | None) -> list[float] | None:

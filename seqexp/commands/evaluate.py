@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from seqexp.data.dataset import Dataset
 from seqexp.errors import DataError, UserError
 from seqexp.pipeline.encode import build_input, data_config_for, unseen_levels
 from seqexp.runfolder import atomic, files, lifecycle
@@ -32,15 +33,22 @@ def run(
     as_of: str | None = None,
 ) -> None:
     from seqexp.reporting import tables
-    from seqexp.reporting.console import out, print_document, print_json, result, say_for
+    from seqexp.reporting.console import out, print_document, print_json, result, say_for, warn
 
     evaluated = evaluate_run(run_dir, data=data, threshold=threshold, trust=trust, as_of=as_of)
     say = say_for(quiet)
     for note in evaluated.notes:
         say(f"note: {note}")
+    drift = evaluated.drift or {}
+    for line in drift.get("lines", []):
+        say(line)
+    for line in [] if quiet else drift.get("warnings", []):
+        warn(f"drift: {line}")  # on stderr: stdout stays the document
     shown = (evaluated.metrics, evaluated.part, evaluated.run_metrics)
     if fmt == "json":
-        print_json(tables.evaluation_document(*shown, folder=evaluated.folder, notes=evaluated.notes))
+        print_json(
+            tables.evaluation_document(*shown, folder=evaluated.folder, notes=evaluated.notes, drift=drift)
+        )
     elif fmt == "csv":
         print_document(tables.evaluation_csv(*shown))
     else:
@@ -56,6 +64,7 @@ class EvaluationResult:
     notes: list[str]
     part: str = "test"
     run_metrics: dict[str, Any] | None = None  # the run's own metrics.json, to show beside
+    drift: dict[str, Any] | None = None  # the data against the run's drift reference (drift_check)
 
 
 def evaluate_run(
@@ -75,15 +84,18 @@ def evaluate_run(
             raise UserError(
                 "--as-of: goes with --data (new labelled data); the run's own test split is as trained"
             )
-        part, y, ids, X, info = _own_test_split(run, notes)
+        part, raw, X, info = _own_test_split(run, notes)
     else:
-        part, y, ids, X, info = _new_data(run, data, notes, as_of)
-    run.task.check_labels(y)
+        part, raw, X, info = _new_data(run, data, notes, as_of)
+    run.task.check_labels(raw.y)
     scores = run.estimator.predict(X)
-    return _write(run, decision, part, y, ids, scores, info, notes)
+    from seqexp.pipeline.drift_check import against_run
+
+    drift = against_run(run, raw, scores, part)  # at the run's own threshold, as its reference was
+    return _write(run, decision, part, raw, scores, info, notes, drift)
 
 
-def _own_test_split(run: SavedRun, notes: list[str]) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, dict]:
+def _own_test_split(run: SavedRun, notes: list[str]) -> tuple[str, Dataset, np.ndarray, dict]:
     from seqexp.pipeline.prepare import load_dataset, make_split
 
     data = load_dataset(run.cfg)
@@ -97,12 +109,12 @@ def _own_test_split(run: SavedRun, notes: list[str]) -> tuple[str, np.ndarray, n
     test = data.subset(make_split(run.cfg, data).test)
     X = run.scaler.transform(test.X, test.mask)
     info = {"source": "the run's own test split", "data_fingerprint": fingerprint}
-    return "test", test.y, test.ids, X, info
+    return "test", test, X, info
 
 
 def _new_data(
     run: SavedRun, source: Path, notes: list[str], as_of: str | None = None
-) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, dict]:
+) -> tuple[str, Dataset, np.ndarray, dict]:
     data_cfg = data_config_for(run, source, as_of)
     data = build_input(run, data_cfg, labelled=True)
     if (data.y < 0).any():
@@ -122,20 +134,20 @@ def _new_data(
         "data_report": data.report,
         "unseen_levels": unseen,
     }
-    return "data", data.y, data.ids, X, info
+    return "data", data, X, info
 
 
 def _write(
     run: SavedRun,
     decision: Decision,
     part: str,
-    y: np.ndarray,
-    ids: np.ndarray,
+    raw: Dataset,
     scores: np.ndarray,
     info: dict[str, Any],
     notes: list[str],
+    drift: dict[str, Any],
 ) -> EvaluationResult:
-    task = run.task
+    task, y, ids = run.task, raw.y, raw.ids
     metrics = {**task.score(decision, {part: (y, scores)}), "model": run.metrics.get("model")}
     if (quality := task.probability_quality(y, scores, run.calibrator)) is not None:
         metrics["calibration"] = {"method": quality.pop("method"), part: quality}
@@ -151,8 +163,11 @@ def _write(
         folder, {part: (y, scores)}, decision, part, calibrator=run.calibrator,
         costs=run.cfg.evaluate.costs, title=title,
     )  # fmt: skip
+    if drift["measured"]:
+        atomic.write_json(folder / files.DRIFT, {"against": str(run.folder), **drift})
     atomic.write_json(  # written last: its presence means the evaluation folder is complete
         folder / files.EVALUATION_JSON,
-        {"run": str(run.folder), "finished": lifecycle.now_iso(), "split": part, "notes": notes, **info},
-    )
-    return EvaluationResult(folder, metrics, notes, part, run.metrics)
+        {"run": str(run.folder), "finished": lifecycle.now_iso(), "split": part, "notes": notes,
+         "drift_warnings": drift["warnings"], **info},
+    )  # fmt: skip
+    return EvaluationResult(folder, metrics, notes, part, run.metrics, drift)

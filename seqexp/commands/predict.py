@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
+
 from seqexp.data.dataset import Dataset
 from seqexp.errors import UserError
 from seqexp.pipeline.encode import build_input, data_config_for, unseen_levels
@@ -35,21 +37,23 @@ def run(
     as_of: str | None = None,
 ) -> None:
     from seqexp.reporting import tables
-    from seqexp.reporting.console import print_document, print_json, result, say_for
+    from seqexp.reporting.console import print_document, print_json, result, say_for, warn
 
     names = [x.strip() for x in levels.split(",")] if levels is not None else None
     cuts = _floats(bands, "--bands")
     summary = predict_run(run_dir, source, output, cuts=cuts, levels=names, trust=trust, as_of=as_of)
     if fmt == "json":
         print_json(tables.prediction_document(summary))
-        return
-    if fmt == "csv":
+    elif fmt == "csv":
         print_document(tables.prediction_csv(summary))
-        return
-    say = say_for(quiet)
-    for line in summary.lines():
-        say(line)
-    result(summary.output)
+    else:
+        say = say_for(quiet)
+        for line in summary.lines():
+            say(line)
+    for line in [] if quiet else (summary.drift or {}).get("warnings", []):
+        warn(f"drift: {line}")  # on stderr: stdout stays the document
+    if fmt == "table":
+        result(summary.output)
 
 
 def _floats(text: str | None, option: str) -> list[float] | None:
@@ -66,18 +70,24 @@ def _floats(text: str | None, option: str) -> list[float] | None:
 def write_scores(
     run: SavedRun, data: Dataset, output: Path, bands: RiskBands | None = None, *, chunk: int = CHUNK
 ) -> Scored:
-    """Score ``data`` chunk by chunk into ``output`` (CSV, written atomically)."""
+    """Score ``data`` chunk by chunk into ``output`` (CSV, written atomically); then measure its
+    drift against the run's reference (the scores are kept for that: one number per customer)."""
+    from seqexp.pipeline.drift_check import against_run
+
     task, decision = run.task, run.decision
     bands = bands or bands_for(run)
     scored = task.new_scored(output, decision, bands)
     scored.threshold_probability = run.metrics.get("threshold_probability")
     output.parent.mkdir(parents=True, exist_ok=True)
+    kept: list[np.ndarray] = []
     with atomic_path(output) as tmp, tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(task.predict_header())
         for ids, scores in score_chunks(run, data, chunk=chunk):
             rows = task.predict_rows(ids, scores, run.probabilities(scores), decision, bands, scored)
             writer.writerows(rows)
+            kept.append(scores)
+    scored.drift = against_run(run, data, np.concatenate(kept) if kept else np.zeros(0))
     return scored
 
 

@@ -91,6 +91,7 @@ def run_steps(cfg: ExperimentConfig, record: lifecycle.RunRecord, log: Say, prog
     _log_baselines(task, metrics, log)
     calibrator = _calibrate(cfg, task, metrics, parts, fitted_rates(prepared, fit_train), run_dir, log)
     _claims(cfg, task, metrics, parts, baseline, log)
+    _drift(task, metrics, prepared, estimator, parts, run_dir, log)
     write_outputs(run_dir, cfg, task, metrics, prepared, parts, history, estimator, log, calibrator)
     estimator.save(run_dir)
     record.finish(
@@ -153,6 +154,24 @@ def _claims(
         f"{verdict['difference']:+.4f} [{low:+.4f}, {high:+.4f}] (paired bootstrap, "
         f"{verdict['resamples']} resamples): beats baseline: {verdict['verdict']}"
     )
+
+
+def _drift(
+    task: Task, metrics: dict, prepared: Prepared, estimator: Estimator, parts: dict, run_dir: Path, log: Say
+) -> None:
+    """``drift.json``: the reference later data is compared with (features of the training rows as
+    the source built them, the score on validation) and each part against it; a warning per rule."""
+    from seqexp.pipeline import drift_check
+
+    data, split = prepared.data, prepared.split
+    raw = {"train": data.subset(split.train), "val": data.subset(split.val), "test": data.subset(split.test)}
+    scores = {"train": estimator.predict(prepared.train.X), "val": parts["val"][1], "test": parts["test"][1]}
+    document = drift_check.at_training(task, task.decision_of(metrics), raw, scores)
+    atomic.write_json(run_dir / files.DRIFT, document)
+    for line in drift_check.summary_lines(document["reference"], document["parts"]):
+        log(line)
+    for line in document["warnings"]:
+        log(f"warning: drift: {line}")
 
 
 def _describe_data(cfg: ExperimentConfig, prepared: Prepared, log: Say, seconds: float) -> None:

@@ -17,12 +17,22 @@ err = Console(stderr=True, highlight=False)
 Say = Callable[[str], None]
 
 
+WARNING = "warning: "  # a progress message that starts so is printed as a warning (yellow)
+
+
 def say_for(quiet: bool) -> Say:
-    """A progress line printer (stderr, dim), silent under ``--quiet``."""
+    """A progress line printer (stderr, dim), silent under ``--quiet``; a message starting with
+    ``warning: `` (a stage's warning, such as drift at training) is printed as a warning."""
 
     def say(message: str) -> None:
-        if not quiet:
-            err.print(f"[dim]{message}[/dim]")
+        if quiet:
+            return
+        if message.startswith(WARNING):
+            warn(message[len(WARNING) :])
+        else:
+            from rich.markup import escape
+
+            err.print(f"[dim]{escape(message)}[/dim]")
 
     return say
 

@@ -142,8 +142,10 @@ def evaluation_document(
     *,
     folder: Any,
     notes: list[str],
+    drift: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``evaluate --format json``: where it was written, the metrics now and at training."""
+    """``evaluate --format json``: where it was written, the metrics now and at training, and the
+    data's drift against the run's reference (``measured`` false for runs without one)."""
     return {
         "folder": str(folder),
         "split": part,
@@ -153,6 +155,7 @@ def evaluation_document(
         "metrics": metrics[part],
         "at_training": (run_metrics or {}).get("test"),
         "notes": notes,
+        "drift": {k: v for k, v in drift.items() if k != "lines"} if drift else None,
     }
 
 
@@ -179,6 +182,7 @@ def prediction_document(summary: Any) -> dict[str, Any]:
         "predicted_positive": summary.predicted_positive,
         "counts": {str(k): int(v) for k, v in summary.counts.items()},
         "unseen_levels": summary.unseen,
+        "drift": {k: v for k, v in summary.drift.items() if k != "lines"} if summary.drift else None,
     }
 
 

@@ -23,6 +23,7 @@ CONFUSION_PNG = "confusion_matrix.png"
 CALIBRATION = "calibration.json"  # the calibrator fitted on validation (scores -> probabilities)
 PREDICTIONS = "predictions.csv"  # the test split (or the evaluated data)
 VAL_PREDICTIONS = "val_predictions.csv"
+DRIFT = "drift.json"  # rates and PSI per part, and the reference later data is compared with
 
 # --------------------------------------------------------------------------- saved models
 KERAS_MODEL = "model.keras"

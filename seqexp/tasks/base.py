@@ -44,10 +44,12 @@ class Scored:
     bands: Any = None  # the risk levels the rows were given (binary)
     threshold_probability: float | None = None  # the decision threshold as a calibrated probability
     history: str = ""  # as of which date event histories were built, who was left out
+    drift: dict[str, Any] | None = None  # the scored data against the run's drift reference: lines, warnings
 
     def lines(self) -> list[str]:
         assert self.task is not None
-        return [*([self.history] if self.history else []), *self.task.summary_lines(self)]
+        drift = list((self.drift or {}).get("lines", []))
+        return [*([self.history] if self.history else []), *self.task.summary_lines(self), *drift]
 
 
 class Task(ABC):
@@ -133,6 +135,11 @@ class Task(ABC):
     ) -> dict[str, Any] | None:  # fmt: skip
         """A paired comparison of two models on the same rows (None where the task has none)."""
         return None
+
+    @abstractmethod
+    def drift_view(self, scores: np.ndarray, decision: Decision) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """What drift follows: one score per customer, the predicted class index per customer, and
+        the class names (index order)."""
 
     def check_labels(self, y: np.ndarray) -> None:  # noqa: B027  (a hook)
         """Refuse labels this run cannot score (evaluate on new data)."""

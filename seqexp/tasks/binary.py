@@ -119,6 +119,10 @@ class BinaryTask(Task):
         cuts = (self._cut(decisions[0]), self._cut(decisions[1]))
         return bootstrap.paired_difference(y, scores, other, seed=seed, thresholds=cuts, resamples=resamples)
 
+    def drift_view(self, scores: np.ndarray, decision: Decision) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The score itself, and 1 at or above the threshold."""
+        return scores, (scores >= self._cut(decision)).astype(int), ["0", "1"]
+
     def per_class(self, y: np.ndarray, scores: np.ndarray, decision: Decision) -> dict[str, Any]:
         return binary_metrics.classification_report(y, scores, self._cut(decision))
 

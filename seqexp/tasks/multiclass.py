@@ -97,6 +97,10 @@ class MulticlassTask(Task):
     def measure(self, y: np.ndarray, scores: np.ndarray, decision: Decision) -> dict[str, float]:
         return multiclass_metrics.multiclass_metrics(y, scores)
 
+    def drift_view(self, scores: np.ndarray, decision: Decision) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The probability of the most probable class, and that class."""
+        return scores.max(axis=1), scores.argmax(axis=1), list(self.classes)
+
     def per_class(self, y: np.ndarray, scores: np.ndarray, decision: Decision) -> dict[str, Any]:
         return multiclass_metrics.classification_report(y, scores, self.classes)
 
