@@ -258,7 +258,7 @@ def test_the_saved_reference_reproduces_the_test_part_without_the_training_data(
 
     run = open_run(table_run)
     data = load_dataset(run.cfg)
-    test = data.subset(make_split(run.cfg, data.y).test)
+    test = data.subset(make_split(run.cfg, data).test)
     scores = run.estimator.predict(run.scaler.transform(test.X, test.mask))
     again = against_run(run, test, scores, "test")
     saved = json.loads((table_run / "drift.json").read_text())["parts"]["test"]
