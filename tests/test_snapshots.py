@@ -12,7 +12,7 @@ import pytest
 
 from seqexp.config.loading import validate_config
 from seqexp.data.events import build_events
-from seqexp.errors import ConfigError
+from seqexp.errors import ConfigError, DataError
 
 # Cutoffs 2024-02-01, 2024-02-15, 2024-03-01; horizon 14 days; a positive is a purchase of sku 2.
 LOG = """customer,when,amount,sku
@@ -123,3 +123,8 @@ def test_every_days_spaces_the_cutoffs(tmp_path: Path) -> None:
 def test_snapshot_config_mistakes(tmp_path: Path, labels, snapshots, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         validate_config({"data": section(labels=labels, snapshots=snapshots)}, config_dir=tmp_path)
+
+
+def test_a_label_rule_matching_nothing_points_at_labels_where(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"check data.labels.where 'sku == 20': does it match events"):
+        build(tmp_path, labels={"horizon_days": 14, "where": "sku == 20"})  # a typo for 2

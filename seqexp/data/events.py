@@ -151,7 +151,7 @@ def build_events(
             report.update(class_report(y, len(classes)))
         else:
             where = cfg.labels.path if isinstance(cfg.labels, FileLabels) else cfg.path
-            check_two_classes(y, column="data.labels", path=where)
+            check_two_classes(y, column="data.labels", path=where, fix=_label_fix(cfg))
             report["positive_rate"] = round(float(y.mean()), 4)
     else:
         y = np.full(len(ids), -1, dtype=np.int64)
@@ -167,6 +167,16 @@ def build_events(
     report["notes"] = notes
     return Dataset(X=X, y=y, ids=ids, feature_names=names, mask=mask, onehot_groups=groups, report=report,
                    schema=schema)  # fmt: skip
+
+
+def _label_fix(cfg: EventsConfig) -> str:
+    """Where a one-class label comes from: the label file's positive value, or the window's rule."""
+    labels = cfg.labels
+    if isinstance(labels, FileLabels):
+        return f"data.labels.positive ({labels.positive!r}) and the values of column '{labels.column}'"
+    assert isinstance(labels, WindowLabels)
+    rule = f"data.labels.where {labels.where!r}" if labels.where else "the label window"
+    return f"{rule}: does it match events in [cutoff, cutoff + horizon)? and data.labels.horizon_days"
 
 
 def _learn_levels(history: pd.DataFrame, cfg: EventsConfig, schema: dict[str, Any], lumped: dict) -> None:
@@ -259,7 +269,7 @@ def _snapshot_dataset(
     X = np.concatenate([p[0] for p in parts])
     y, ids, cutoff_of = (np.concatenate([p[i] for p in parts]) for i in (1, 2, 4))
     mask = None if parts[0][3] is None else np.concatenate([p[3] for p in parts])
-    check_two_classes(y, column="data.labels", path=cfg.path)
+    check_two_classes(y, column="data.labels", path=cfg.path, fix=_label_fix(cfg))
     report.update(snapshots=rows, customers=int(len(np.unique(ids))), examples=len(y),
                   positive_rate=round(float(y.mean()), 4), unseen_levels=unseen_total)  # fmt: skip
     notes.append(

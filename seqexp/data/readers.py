@@ -181,14 +181,16 @@ def top_levels(values: pd.Series, k: int) -> list[str]:
     return [level for level, _ in order[:k]]
 
 
-def check_two_classes(y: np.ndarray, *, column: str, path: str | Path | None = None) -> None:
+def check_two_classes(
+    y: np.ndarray, *, column: str, path: str | Path | None = None, fix: str = "data.positive and the file"
+) -> None:
+    """Both classes present, else an error saying where to look (``fix``)."""
     classes = np.unique(y)
     if len(classes) < 2:
         where = f" in {Path(path).name}" if path is not None else ""
         raise DataError(
             f"{column}: every labelled row has class {int(classes[0]) if len(classes) else '?'} "
-            f"({len(y)} row(s){where}); a classifier needs both positives and negatives (check "
-            "data.positive and the file)"
+            f"({len(y)} row(s){where}); a classifier needs both positives and negatives (check {fix})"
         )
 
 
