@@ -25,7 +25,8 @@ import numpy as np
 from seqexp.config.experiment import Component
 from seqexp.data.dataset import Dataset
 
-FORMAT = 2  # bump when the builders change what they produce: old entries stop matching
+FORMAT = 3  # bump when the builders change what they produce: old entries stop matching
+# 3: sequence_and_aggregates keeps the aggregates as a static block beside the sequence
 ENV_SWITCH = "SEQEXP_DATA_CACHE"
 ENV_DIR = "SEQEXP_CACHE_DIR"
 DEFAULT_DIR = Path("data") / "cache"
@@ -117,6 +118,8 @@ def store(folder: Path, key: str, data: Dataset) -> bool:
     arrays: dict[str, Any] = {"X": data.X, "y": data.y, "ids": ids}
     if data.mask is not None:
         arrays["mask"] = data.mask
+    if data.static is not None:
+        arrays["static"] = data.static
     with atomic_path(folder / f"{key}.npz") as tmp, tmp.open("wb") as handle:
         np.savez(handle, **arrays)
     meta = {
@@ -125,6 +128,7 @@ def store(folder: Path, key: str, data: Dataset) -> bool:
         "report": data.report,
         "schema": data.schema,
         "ids_object": bool(ids_object),
+        "static_names": data.static_names,
     }
     with atomic_path(folder / f"{key}.json") as tmp:
         tmp.write_text(json.dumps(meta, default=_json_default))
@@ -141,6 +145,7 @@ def load(folder: Path, key: str) -> Dataset | None:
         with np.load(arrays_path, allow_pickle=False) as arrays:
             X, y, ids = arrays["X"], arrays["y"], arrays["ids"]
             mask = arrays["mask"] if "mask" in arrays.files else None
+            static = arrays["static"] if "static" in arrays.files else None
     except (OSError, ValueError, KeyError):
         return None  # damaged entry: rebuild (and overwrite it)
     if meta.get("ids_object"):
@@ -154,6 +159,8 @@ def load(folder: Path, key: str) -> Dataset | None:
         onehot_groups=meta["onehot_groups"],
         report=meta["report"],
         schema=meta["schema"],
+        static=static,
+        static_names=meta.get("static_names", []),
     )
     return _note(data, f"arrays reused from the cache ({arrays_path}); data.cache: false rebuilds them")
 

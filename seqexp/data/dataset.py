@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from seqexp.data.inputs import ModelInput, model_input
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -20,6 +22,9 @@ class Dataset:
     ``schema`` holds what is needed to encode NEW raw data exactly the same way (columns, category
     levels, sequence length...); it is saved in the run folder and handed back to the source by
     ``evaluate``/``predict``. ``y`` is -1 where labels are unknown (unlabelled data to score).
+    ``static`` (with ``static_names``) is a per-customer vector beside the sequence (the aggregates
+    of ``output: sequence_and_aggregates``), None when the data has none; ``inputs`` is what a model
+    reads (``seqexp.data.inputs``).
     """
 
     X: np.ndarray
@@ -30,6 +35,8 @@ class Dataset:
     onehot_groups: list[list[int]] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
     schema: dict[str, Any] = field(default_factory=dict)
+    static: np.ndarray | None = None
+    static_names: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         n = len(self.y)
@@ -37,10 +44,17 @@ class Dataset:
             raise ValueError(f"X, y and ids differ in length: {self.X.shape[0]}, {n}, {len(self.ids)}")
         if self.X.shape[-1] != len(self.feature_names):
             raise ValueError("feature_names does not match X's last axis")
+        if self.static is not None and (self.static.shape != (n, len(self.static_names)) or self.X.ndim != 3):
+            raise ValueError("static must be (rows, len(static_names)), beside a sequence X")
 
     @property
     def is_sequence(self) -> bool:
         return self.X.ndim == 3
+
+    @property
+    def inputs(self) -> ModelInput:
+        """What a model reads: ``X``, or ``X`` beside the static vector."""
+        return model_input(self.X, self.static)
 
     @property
     def n_classes(self) -> int:
@@ -59,14 +73,17 @@ class Dataset:
             y=self.y[index],
             ids=self.ids[index],
             mask=None if self.mask is None else self.mask[index],
+            static=None if self.static is None else self.static[index],
         )
 
     def fingerprint(self) -> str:
         """Content hash of the arrays (not of the file they came from): same data, same hash."""
         digest = hashlib.sha256()
-        for array in (self.X, self.y, self.ids.astype(str), self.mask):
+        for array in (self.X, self.y, self.ids.astype(str), self.mask, self.static):
             if array is not None:
                 digest.update(str(array.shape).encode())
                 digest.update(np.ascontiguousarray(array).tobytes())
         digest.update("|".join(self.feature_names).encode())
+        if self.static is not None:
+            digest.update(("|static|" + "|".join(self.static_names)).encode())
         return digest.hexdigest()[:16]

@@ -321,8 +321,9 @@ def build_events(
     else:
         y = np.full(len(ids), -1, dtype=np.int64)
 
-    X, names, mask, groups = _assemble(seq, agg, schema["output"])
+    X, names, mask, groups, static, static_names = _assemble(seq, agg, schema["output"])
     X, mask, ids = X[keep], None if mask is None else mask[keep], ids[keep]
+    static = None if static is None else static[keep]
     report["customers"] = len(ids)
     if seq is not None and schema["output"] != "aggregates":
         _truncation(seq.events_per_customer[keep], schema, report, notes)
@@ -331,7 +332,7 @@ def build_events(
         notes.append(f"category levels not seen in training (encoded as all zeros): {unseen}")
     report["notes"] = notes
     return Dataset(X=X, y=y, ids=ids, feature_names=names, mask=mask, onehot_groups=groups, report=report,
-                   schema=schema)  # fmt: skip
+                   schema=schema, static=static, static_names=static_names)  # fmt: skip
 
 
 def _sequences(
@@ -382,13 +383,11 @@ def _truncation(
 
 def _assemble(
     seq: Any, agg: Any, output: str
-) -> tuple[np.ndarray, list[str], np.ndarray | None, list[list[int]]]:
+) -> tuple[np.ndarray, list[str], np.ndarray | None, list[list[int]], np.ndarray | None, list[str]]:
     if output == "sequence":
-        return seq.X, seq.feature_names, seq.mask, seq.onehot_groups
+        return seq.X, seq.feature_names, seq.mask, seq.onehot_groups, None, []
     values, names = (agg.X, agg.names) if agg is not None else (seq.aggregates, seq.aggregate_names)
     if output == "aggregates":
-        return values, names, None, []
-    # Aggregates repeated on every real step (padding stays zero), so any sequence model sees them.
-    repeated = np.where(seq.mask[..., None], values[:, None, :], 0.0).astype(np.float32)
-    X = np.concatenate([seq.X, repeated], axis=-1)
-    return X, seq.feature_names + names, seq.mask, seq.onehot_groups
+        return values, names, None, [], None, []
+    # The aggregate vector beside the sequence, as a static block (a second input), not on every step.
+    return seq.X, seq.feature_names, seq.mask, seq.onehot_groups, np.asarray(values, np.float32), list(names)
