@@ -80,7 +80,7 @@ def run_steps(cfg: ExperimentConfig, record: lifecycle.RunRecord, log: Say, prog
     fit_train = balance_train(cfg, prepared, run_dir, log)
     estimator, history, fit_seconds = fit_model(cfg, prepared, fit_train, run_dir, log, progress)
     val, test = prepared.val, prepared.test
-    parts = {"val": (val.y, estimator.predict(val.X)), "test": (test.y, estimator.predict(test.X))}
+    parts = {"val": (val.y, estimator.predict(val.inputs)), "test": (test.y, estimator.predict(test.inputs))}
     metrics = measure(cfg, task, parts)
     metrics.update(task.reference_baselines(prepared.train.y, parts))
     baseline = fit_baseline(cfg, task, prepared, fit_train)
