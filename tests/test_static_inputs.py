@@ -9,6 +9,7 @@ log of ``tests/fixtures/repeated_layout`` (160 customers, 10% positive).
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -172,7 +173,8 @@ def test_the_static_block_is_scaled_on_train_and_saved_with_the_scaler(tmp_path:
     np.testing.assert_allclose(prepared.val.static, expected, rtol=1e-4, atol=1e-4)
     assert np.nanmean(raw, axis=0).tolist() != np.nanmean(data.static.astype(np.float64), axis=0).tolist()
     scaler.save(tmp_path / "preprocess.json")
-    assert json.loads((tmp_path / "preprocess.json").read_text())["static"]["feature_names"] == data.static_names
+    saved = json.loads((tmp_path / "preprocess.json").read_text())
+    assert saved["static"]["feature_names"] == data.static_names
     assert Standardizer.load(tmp_path / "preprocess.json") == scaler
     old = Standardizer.load(LOG / "run" / files.PREPROCESS)  # saved before the static block
     assert old.static is None and "log1p_count" in old.feature_names
@@ -187,7 +189,8 @@ def test_the_baseline_beside_a_sequence_model_reads_the_aggregates(tmp_path: Pat
     assert baseline_name(cfg, prepared) == "lightgbm"
     features = table_features(prepared.train.inputs, last_steps=3)
     np.testing.assert_array_equal(features[:, : prepared.spec.static], prepared.train.static)
-    plain = config(tmp_path, "plain", model={"name": "lstm"}, data={**DATA, "output": "sequence", "labels": LABELS})
+    sequence_only = {**DATA, "output": "sequence", "labels": LABELS}
+    plain = config(tmp_path, "plain", model={"name": "lstm"}, data=sequence_only)
     assert baseline_name(plain, prepare(plain)) == "logistic_regression"
 
 
@@ -247,3 +250,24 @@ def test_an_ensemble_of_a_two_input_lstm_and_lightgbm(runs: dict[str, Path]) -> 
     again = evaluate_run(built.run_dir)  # rescored through both members' saved models
     assert again.metrics["test"]["pr_auc"] == pytest.approx(built.metrics["test"]["pr_auc"], abs=1e-6)
     assert again.metrics["test"]["roc_auc"] == pytest.approx(built.metrics["test"]["roc_auc"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_a_search_trains_two_input_trials(tmp_path: Path) -> None:
+    """keras-tuner trials (in their own process) balance and feed both inputs too."""
+    from seqexp.config.loading import validate_config
+    from seqexp.tuning.search import run_tune
+
+    small = {"epochs": 1, "batch_size": 64, "tensorboard": False, "early_stopping": None}
+    model = {"name": "lstm", "units": [4], "dropout": 0.0, "dense": []}
+    cfg = config(tmp_path, "tune2", model=model, train=small)
+    space = {"balance.name": {"choice": ["smote", "class_weight"]}, "balance.k_neighbors": {"int": [2, 3]}}
+    raw = cfg.model_dump(mode="json")
+    raw["tune"] = {"tuner": "random", "objective": {"metric": "val_pr_auc"}, "max_trials": 2, "top_k": 1,
+                   "space": space}  # fmt: skip
+    result = run_tune(validate_config(raw), runs_dir=tmp_path / "runs")
+    with (result.folder / "trials.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2 and {r["status"] for r in rows} == {"completed"}
+    (top,) = sorted((result.folder / "top").glob("*"))
+    assert "static (InputLayer)" in (top / "model_summary.txt").read_text()
