@@ -2,8 +2,10 @@
 
 Each builder turns its config into a ``BalancePlan`` (an imbalanced-learn sampler, class weights,
 or neither); ``balance`` applies it to 2-D tables or 3-D sequences. For sequences the sampler sees each
-customer flattened to one row (with the padding mask appended), and synthetic rows are then
-repaired so they stay valid: padded steps stay padding, one-hot blocks stay one-hot.
+customer flattened to one row (with the padding mask appended, and the static vector beside the
+sequence, if any, after it: a synthetic row's sequence and static parts come from the same
+neighbours and the same interpolation), and synthetic rows are then repaired so they stay valid:
+padded steps stay padding, one-hot blocks stay one-hot, values stay in the training rows' range.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 from pydantic import Field
 
 from seqexp.config.section import Section
+from seqexp.data.inputs import ModelInput, model_input
 from seqexp.errors import DataError
 from seqexp.registry import BALANCERS
 
@@ -224,7 +227,8 @@ def require_neighbours(y: np.ndarray, k: int, name: str, *, key: str = "k_neighb
 class Balanced:
     """The training split after balancing.
 
-    ``origin[i]`` is the training row that row ``i`` copies, or -1 for a synthetic row.
+    ``origin[i]`` is the training row that row ``i`` copies, or -1 for a synthetic row; ``static``
+    the rows' static vectors (None when the data has none), ``inputs`` what the model is fitted on.
     """
 
     X: np.ndarray
@@ -233,6 +237,11 @@ class Balanced:
     origin: np.ndarray
     class_weight: dict[int, float] | None = None
     notes: list[str] = field(default_factory=list)
+    static: np.ndarray | None = None
+
+    @property
+    def inputs(self) -> ModelInput:
+        return model_input(self.X, self.static)
 
     @property
     def synthetic(self) -> int:
@@ -252,21 +261,26 @@ def balance(
     onehot_groups: list[list[int]] | None = None,
     *,
     seed: int,
+    static: np.ndarray | None = None,
 ) -> Balanced:
-    """Apply the configured balancer to a training split (never call it on val or test)."""
+    """Apply the configured balancer to a training split (never call it on val or test); ``static``:
+    the static vectors beside the sequences, resampled with them."""
     plan: BalancePlan = BALANCERS.get(cfg.name).builder(cfg, y=y, seed=seed)
     identity = np.arange(len(y))
     if plan.class_weight is not None:
         weights = plan.class_weight
-        return Balanced(X, y, mask, identity, class_weight=weights, notes=[f"class weights {weights}"])
+        return Balanced(X, y, mask, identity, class_weight=weights, notes=[f"class weights {weights}"],
+                        static=static)  # fmt: skip
     if plan.sampler is None:
-        return Balanced(X, y, mask, identity, notes=["no balancing: natural class ratio"])
+        return Balanced(X, y, mask, identity, notes=["no balancing: natural class ratio"], static=static)
     made = plan.sampler
 
     n = len(y)
     flat = X.reshape(n, -1)
     if mask is not None:
         flat = np.hstack([flat, mask.astype(X.dtype)])
+    if static is not None:
+        flat = np.hstack([flat, static.astype(X.dtype)])
     try:
         flat_res, y_res = made.fit_resample(flat, y)
     except ValueError as exc:  # e.g. a sampling_strategy that cannot be met
@@ -276,17 +290,21 @@ def balance(
 
     steps_features = int(np.prod(X.shape[1:]))
     X_res = flat_res[:, :steps_features].reshape((-1, *X.shape[1:]))
-    mask_res = None if mask is None else flat_res[:, steps_features:] >= 0.5
+    end = steps_features + (0 if mask is None else mask.shape[1])
+    mask_res = None if mask is None else flat_res[:, steps_features:end] >= 0.5
+    static_res = None if static is None else np.ascontiguousarray(flat_res[:, end:])
     synthetic = origin < 0
     if synthetic.any():
         low, high = feature_range(X, mask)
         _repair(X_res, mask_res, synthetic, onehot_groups or [], low, high)
+        if static is not None and static_res is not None and len(static):  # inside the training range too
+            static_res[synthetic] = np.clip(static_res[synthetic], static.min(axis=0), static.max(axis=0))
     kept = np.unique(origin[origin >= 0])
     notes = [
         f"{cfg.name}: {n} -> {len(y_res)} training rows ({int(synthetic.sum())} synthetic, "
         f"{n - len(kept)} of the {n} original rows dropped)"
     ]
-    return Balanced(X_res, np.asarray(y_res), mask_res, origin, notes=notes)
+    return Balanced(X_res, np.asarray(y_res), mask_res, origin, notes=notes, static=static_res)
 
 
 def feature_range(X: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

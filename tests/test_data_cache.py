@@ -65,6 +65,9 @@ def same(a, b) -> None:
     assert a.ids.tolist() == b.ids.tolist() and a.ids.dtype == b.ids.dtype
     assert (a.feature_names, a.onehot_groups, a.schema) == (b.feature_names, b.onehot_groups, b.schema)
     assert a.fingerprint() == b.fingerprint()
+    assert a.static_names == b.static_names and (a.static is None) == (b.static is None)
+    if a.static is not None:
+        np.testing.assert_array_equal(a.static, b.static)
 
 
 def test_second_load_hits_the_cache_with_identical_arrays(files: Path, monkeypatch) -> None:
@@ -76,6 +79,15 @@ def test_second_load_hits_the_cache_with_identical_arrays(files: Path, monkeypat
     same(first, second)
     assert any("reused from the cache" in note for note in second.report["notes"])
     assert sorted(p.suffix for p in (files / "cache").iterdir()) == [".json", ".npz"]
+
+
+def test_the_static_block_beside_the_sequence_comes_back_from_the_cache(files: Path, monkeypatch) -> None:
+    calls = builds(monkeypatch)
+    cfg = experiment(files, output="sequence_and_aggregates")
+    first, second = load_dataset(cfg), load_dataset(cfg)
+    assert len(calls) == 1 and first.static is not None and first.static_names
+    assert first.static.shape == (4, len(first.static_names))
+    same(first, second)
 
 
 def test_changed_file_or_data_config_rebuilds(files: Path, monkeypatch) -> None:

@@ -191,6 +191,10 @@ def test_no_feature_reads_an_event_on_or_after_the_cutoff(tmp_path: Path, output
     np.testing.assert_array_equal(first.X, second.X)
     if first.mask is not None:
         np.testing.assert_array_equal(first.mask, second.mask)
+    assert (first.static is None) == (output != "sequence_and_aggregates")
+    if first.static is not None:  # the aggregates beside the sequence see no later event either
+        assert first.static_names == second.static_names
+        np.testing.assert_array_equal(first.static, second.static)
     assert first.schema == second.schema
     assert second.report["events_from_reference_date"] == first.report["events_from_reference_date"] + 4
     assert first.y.tolist() == [1, 0, 0] and second.y.tolist() == [1, 1, 0]  # only the labels may change

@@ -201,7 +201,7 @@ def test_a_customer_with_100000_events_is_cut_to_the_last_n_quickly(tmp_path: Pa
     row = list(data.ids).index("whale")
     names = data.feature_names
     assert data.X[row, :, names.index("amount")].tolist() == [n - 4, n - 3, n - 2, n - 1]  # the last 4
-    assert data.X[row, -1, names.index("count")] == n  # aggregates still count every event
+    assert data.static[row, data.static_names.index("count")] == n  # aggregates still count every event
     assert data.report["customers_truncated"] == 1 and data.report["events_truncated"] == n - 4
     assert any("only their last 4 are in the sequence, 99996 older" in note for note in data.report["notes"])
     assert seconds < 30, f"building 100,000 events took {seconds:.1f}s"

@@ -128,3 +128,10 @@ def test_snapshot_config_mistakes(tmp_path: Path, labels, snapshots, message: st
 def test_a_label_rule_matching_nothing_points_at_labels_where(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"check data.labels.where 'sku == 20': does it match events"):
         build(tmp_path, labels={"horizon_days": 14, "where": "sku == 20"})  # a typo for 2
+
+
+def test_sequence_and_aggregates_at_each_cutoff(tmp_path: Path) -> None:
+    data = build(tmp_path, output="sequence_and_aggregates", sequence_length=2)
+    assert data.X.shape[:2] == (11, 2) and data.static is not None and len(data.static) == 11
+    count = data.static[:, data.static_names.index("count")]
+    assert count.tolist() == [1, 1, 1, 2, 1, 1, 1, 3, 2, 1, 1]  # the aggregates of each cutoff, beside

@@ -173,11 +173,22 @@ def test_events_file_labels_aggregates_and_unlabelled_customers(tmp_path: Path) 
     assert data.mask is None and data.X.ndim == 2
 
 
-def test_sequence_and_aggregates_repeat_on_real_steps(tmp_path: Path) -> None:
-    cfg = window_cfg(tmp_path).model_copy(update={"output": "sequence_and_aggregates"})
-    data = build_events(cfg, seed=0)
-    count = data.feature_names.index("count")
-    assert data.X[0, :, count].tolist() == [0, 2, 2]  # A: 2 events before the cutoff; padding stays 0
+def test_sequence_and_aggregates_keep_the_aggregates_beside_the_sequence(tmp_path: Path) -> None:
+    cfg = window_cfg(tmp_path)
+    both = build_events(cfg.model_copy(update={"output": "sequence_and_aggregates"}), seed=0)
+    sequence = build_events(cfg, seed=0)
+    aggregates = build_events(cfg.model_copy(update={"output": "aggregates"}), seed=0)
+    # The sequence exactly as output: sequence gives it; the aggregate vector as a static block, one
+    # row per customer, not copied onto the steps.
+    assert both.feature_names == sequence.feature_names and "count" not in both.feature_names
+    np.testing.assert_array_equal(both.X, sequence.X)
+    np.testing.assert_array_equal(both.mask, sequence.mask)
+    assert both.static_names == aggregates.feature_names
+    np.testing.assert_array_equal(both.static, aggregates.X)
+    assert both.static[:, both.static_names.index("count")].tolist() == [2, 1, 1, 1]  # A has 2 events
+    assert both.ids.tolist() == aggregates.ids.tolist() == ["A", "B", "C", "E"]
+    assert both.fingerprint() != sequence.fingerprint()  # the static block is part of the data
+    np.testing.assert_array_equal(both.subset(np.array([2, 0])).static, both.static[[2, 0]])
 
 
 def test_events_schema_reencodes_new_log(tmp_path: Path) -> None:

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from seqexp.data.dataset import Dataset
+from seqexp.data.inputs import ModelInput
 from seqexp.errors import DataError, UserError
-from seqexp.pipeline.encode import build_input, data_config_for, unseen_levels
+from seqexp.pipeline.encode import as_trained, build_input, data_config_for, scaled, unseen_levels
 from seqexp.runfolder import atomic, files, lifecycle
 from seqexp.runfolder.reader import SavedRun, open_run
 from seqexp.tasks import Decision
@@ -95,10 +96,10 @@ def evaluate_run(
     return _write(run, decision, part, raw, scores, info, notes, drift)
 
 
-def _own_test_split(run: SavedRun, notes: list[str]) -> tuple[str, Dataset, np.ndarray, dict]:
+def _own_test_split(run: SavedRun, notes: list[str]) -> tuple[str, Dataset, ModelInput, dict]:
     from seqexp.pipeline.prepare import load_dataset, make_split
 
-    data = load_dataset(run.cfg)
+    data = as_trained(run, load_dataset(run.cfg))
     fingerprint = data.fingerprint()
     if run.record.get("data_fingerprint") not in (None, fingerprint):
         # The config reads a file whose content changed since training: say so, do not pretend.
@@ -107,14 +108,14 @@ def _own_test_split(run: SavedRun, notes: list[str]) -> tuple[str, Dataset, np.n
             f"{run.record['data_fingerprint']}); these are not the run's test customers"
         )
     test = data.subset(make_split(run.cfg, data).test)
-    X = run.scaler.transform(test.X, test.mask)
+    X = scaled(run, test)
     info = {"source": "the run's own test split", "data_fingerprint": fingerprint}
     return "test", test, X, info
 
 
 def _new_data(
     run: SavedRun, source: Path, notes: list[str], as_of: str | None = None
-) -> tuple[str, Dataset, np.ndarray, dict]:
+) -> tuple[str, Dataset, ModelInput, dict]:
     data_cfg = data_config_for(run, source, as_of)
     data = build_input(run, data_cfg, labelled=True)
     if (data.y < 0).any():
@@ -126,7 +127,7 @@ def _new_data(
         notes.append(
             f"categorical values never seen in training (encoded as all-zeros): {describe_unseen(unseen)}"
         )
-    X = run.scaler.transform(data.X, data.mask)
+    X = scaled(run, data)
     info = {
         "source": str(source),
         "data": data_cfg.model_dump(mode="json"),

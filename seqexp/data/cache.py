@@ -25,7 +25,8 @@ import numpy as np
 from seqexp.config.experiment import Component
 from seqexp.data.dataset import Dataset
 
-FORMAT = 2  # bump when the builders change what they produce: old entries stop matching
+FORMAT = 3  # bump when the builders change what they produce: old entries stop matching
+# 3: sequence_and_aggregates keeps the aggregates as a static block beside the sequence
 ENV_SWITCH = "SEQEXP_DATA_CACHE"
 ENV_DIR = "SEQEXP_CACHE_DIR"
 DEFAULT_DIR = Path("data") / "cache"
@@ -115,7 +116,7 @@ def store(folder: Path, key: str, data: Dataset) -> bool:
         ids = ids.astype(str)
     folder.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {"X": data.X, "y": data.y, "ids": ids}
-    for name in ("mask", "cutoffs", "position"):
+    for name in ("mask", "static", "cutoffs", "position"):
         if getattr(data, name) is not None:
             arrays[name] = getattr(data, name)
     with atomic_path(folder / f"{key}.npz") as tmp, tmp.open("wb") as handle:
@@ -126,6 +127,7 @@ def store(folder: Path, key: str, data: Dataset) -> bool:
         "report": data.report,
         "schema": data.schema,
         "ids_object": bool(ids_object),
+        "static_names": data.static_names,
     }
     with atomic_path(folder / f"{key}.json") as tmp:
         tmp.write_text(json.dumps(meta, default=_json_default))
@@ -141,7 +143,8 @@ def load(folder: Path, key: str) -> Dataset | None:
         meta = json.loads(meta_path.read_text())
         with np.load(arrays_path, allow_pickle=False) as arrays:
             X, y, ids = arrays["X"], arrays["y"], arrays["ids"]
-            optional = {n: arrays[n] if n in arrays.files else None for n in ("mask", "cutoffs", "position")}
+            names = ("mask", "static", "cutoffs", "position")
+            optional = {n: arrays[n] if n in arrays.files else None for n in names}
     except (OSError, ValueError, KeyError):
         return None  # damaged entry: rebuild (and overwrite it)
     if meta.get("ids_object"):
@@ -154,6 +157,7 @@ def load(folder: Path, key: str) -> Dataset | None:
         onehot_groups=meta["onehot_groups"],
         report=meta["report"],
         schema=meta["schema"],
+        static_names=meta.get("static_names", []),
         **optional,
     )
     return _note(data, f"arrays reused from the cache ({arrays_path}); data.cache: false rebuilds them")

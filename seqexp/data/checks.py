@@ -19,14 +19,18 @@ def check_features(data: Dataset) -> None:
     bad feature. Only real (unpadded) steps count."""
     imputed = "impute" in data.schema
     values = data.X[data.mask] if data.mask is not None else data.X.reshape(-1, data.X.shape[-1])
-    bad_nan = np.isnan(values).sum(axis=0)
-    bad_inf = np.isinf(values).sum(axis=0)
+    blocks = [(values, data.feature_names)]
+    if data.static is not None:  # the static vector beside the sequence (sequence_and_aggregates)
+        blocks.append((data.static, data.static_names))
     problems = []
-    for j, name in enumerate(data.feature_names):
-        if bad_nan[j] and not imputed:
-            problems.append(f"'{name}' has {int(bad_nan[j])} missing (NaN) value(s)")
-        if bad_inf[j]:
-            problems.append(f"'{name}' has {int(bad_inf[j])} infinite value(s)")
+    for block, names in blocks:
+        bad_nan = np.isnan(block).sum(axis=0)
+        bad_inf = np.isinf(block).sum(axis=0)
+        for j, name in enumerate(names):
+            if bad_nan[j] and not imputed:
+                problems.append(f"'{name}' has {int(bad_nan[j])} missing (NaN) value(s)")
+            if bad_inf[j]:
+                problems.append(f"'{name}' has {int(bad_inf[j])} infinite value(s)")
     if problems:
         raise DataError(
             "data: " + "; ".join(problems) + ". Fill or drop them in the data (or let the source impute "

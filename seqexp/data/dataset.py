@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from seqexp.data.inputs import ModelInput, model_input
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -23,6 +25,9 @@ class Dataset:
     ``cutoffs`` (event snapshots) is each example's cutoff, ``datetime64[s]``: its features come from
     events strictly before it, its label from the window starting at it; one customer may have an
     example at several cutoffs. ``position`` (tables) is each row's place in the file.
+    ``static`` (with ``static_names``) is a per-customer vector beside the sequence (the aggregates
+    of ``output: sequence_and_aggregates``), None when the data has none; ``inputs`` is what a model
+    reads (``seqexp.data.inputs``).
     """
 
     X: np.ndarray
@@ -33,6 +38,8 @@ class Dataset:
     onehot_groups: list[list[int]] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
     schema: dict[str, Any] = field(default_factory=dict)
+    static: np.ndarray | None = None
+    static_names: list[str] = field(default_factory=list)
     cutoffs: np.ndarray | None = None
     position: np.ndarray | None = None
 
@@ -46,10 +53,17 @@ class Dataset:
             values = getattr(self, name)
             if values is not None and len(values) != n:
                 raise ValueError(f"{name} has {len(values)} entries for {n} examples")
+        if self.static is not None and (self.static.shape != (n, len(self.static_names)) or self.X.ndim != 3):
+            raise ValueError("static must be (rows, len(static_names)), beside a sequence X")
 
     @property
     def is_sequence(self) -> bool:
         return self.X.ndim == 3
+
+    @property
+    def inputs(self) -> ModelInput:
+        """What a model reads: ``X``, or ``X`` beside the static vector."""
+        return model_input(self.X, self.static)
 
     @property
     def n_classes(self) -> int:
@@ -70,14 +84,17 @@ class Dataset:
             mask=None if self.mask is None else self.mask[index],
             cutoffs=None if self.cutoffs is None else self.cutoffs[index],
             position=None if self.position is None else self.position[index],
+            static=None if self.static is None else self.static[index],
         )
 
     def fingerprint(self) -> str:
         """Content hash of the arrays (not of the file they came from): same data, same hash."""
         digest = hashlib.sha256()
-        for array in (self.X, self.y, self.ids.astype(str), self.mask, self.cutoffs):
+        for array in (self.X, self.y, self.ids.astype(str), self.mask, self.static, self.cutoffs):
             if array is not None:
                 digest.update(str(array.shape).encode())
                 digest.update(np.ascontiguousarray(array).tobytes())
         digest.update("|".join(self.feature_names).encode())
+        if self.static is not None:
+            digest.update(("|static|" + "|".join(self.static_names)).encode())
         return digest.hexdigest()[:16]

@@ -156,8 +156,9 @@ def build_events(
     else:
         y = np.full(len(ids), -1, dtype=np.int64)
 
-    X, names, mask, groups = _assemble(seq, agg, schema["output"])
+    X, names, mask, groups, static, static_names = _assemble(seq, agg, schema["output"])
     X, mask, ids = X[keep], None if mask is None else mask[keep], ids[keep]
+    static = None if static is None else static[keep]
     report["customers"] = len(ids)
     if seq is not None and schema["output"] != "aggregates":
         _truncation(seq.events_per_customer[keep], schema, report, notes)
@@ -166,7 +167,7 @@ def build_events(
         notes.append(f"category levels not seen in training (encoded as all zeros): {unseen}")
     report["notes"] = notes
     return Dataset(X=X, y=y, ids=ids, feature_names=names, mask=mask, onehot_groups=groups, report=report,
-                   schema=schema)  # fmt: skip
+                   schema=schema, static=static, static_names=static_names)  # fmt: skip
 
 
 def _label_fix(cfg: EventsConfig) -> str:
@@ -253,8 +254,8 @@ def _snapshot_dataset(
         seq, agg, ids, unseen = _examples(history, cfg, schema, cutoff, lumped)
         lo, hi = np.searchsorted(label_times, [cutoff, cutoff + horizon], side="left")
         y = np.isin(ids, pd.unique(label_ids[lo:hi])).astype(np.int64)
-        X, names, mask, groups = _assemble(seq, agg, schema["output"])
-        parts.append((X, y, ids, mask, np.full(len(ids), cutoff, dtype="datetime64[s]")))
+        X, names, mask, groups, static, static_names = _assemble(seq, agg, schema["output"])
+        parts.append((X, y, ids, mask, np.full(len(ids), cutoff, dtype="datetime64[s]"), static))
         for column, count in unseen.items():
             unseen_total[column] = unseen_total.get(column, 0) + count
         row.update(examples=len(ids), positives=int(y.sum()), positive_rate=round(float(y.mean()), 4),
@@ -268,7 +269,7 @@ def _snapshot_dataset(
         raise DataError(f"data.snapshots: no cutoff has an event of {cfg.path} before it")
     X = np.concatenate([p[0] for p in parts])
     y, ids, cutoff_of = (np.concatenate([p[i] for p in parts]) for i in (1, 2, 4))
-    mask = None if parts[0][3] is None else np.concatenate([p[3] for p in parts])
+    mask, static = (None if parts[0][i] is None else np.concatenate([p[i] for p in parts]) for i in (3, 5))
     check_two_classes(y, column="data.labels", path=cfg.path, fix=_label_fix(cfg))
     report.update(snapshots=rows, customers=int(len(np.unique(ids))), examples=len(y),
                   positive_rate=round(float(y.mean()), 4), unseen_levels=unseen_total)  # fmt: skip
@@ -278,7 +279,7 @@ def _snapshot_dataset(
     )
     report["notes"] = notes
     return Dataset(X=X, y=y, ids=ids, feature_names=names, mask=mask, onehot_groups=groups, report=report,
-                   schema=schema, cutoffs=cutoff_of)  # fmt: skip
+                   schema=schema, static=static, static_names=static_names, cutoffs=cutoff_of)  # fmt: skip
 
 
 def _sequences(
@@ -329,13 +330,11 @@ def _truncation(
 
 def _assemble(
     seq: Any, agg: Any, output: str
-) -> tuple[np.ndarray, list[str], np.ndarray | None, list[list[int]]]:
+) -> tuple[np.ndarray, list[str], np.ndarray | None, list[list[int]], np.ndarray | None, list[str]]:
     if output == "sequence":
-        return seq.X, seq.feature_names, seq.mask, seq.onehot_groups
+        return seq.X, seq.feature_names, seq.mask, seq.onehot_groups, None, []
     values, names = (agg.X, agg.names) if agg is not None else (seq.aggregates, seq.aggregate_names)
     if output == "aggregates":
-        return values, names, None, []
-    # Aggregates repeated on every real step (padding stays zero), so any sequence model sees them.
-    repeated = np.where(seq.mask[..., None], values[:, None, :], 0.0).astype(np.float32)
-    X = np.concatenate([seq.X, repeated], axis=-1)
-    return X, seq.feature_names + names, seq.mask, seq.onehot_groups
+        return values, names, None, [], None, []
+    # The aggregate vector beside the sequence, as a static block (a second input), not on every step.
+    return seq.X, seq.feature_names, seq.mask, seq.onehot_groups, np.asarray(values, np.float32), list(names)

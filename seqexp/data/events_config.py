@@ -254,7 +254,8 @@ class EventsConfig(FileOptions):
     output: Literal["sequence", "aggregates", "sequence_and_aggregates"] = Field(
         "sequence",
         description="sequence: (N steps x features); aggregates: one row per customer, all history "
-        "(see aggregates); sequence_and_aggregates: the aggregates repeated on every real step.",
+        "(see aggregates); sequence_and_aggregates: the sequence, and the aggregates beside it as a "
+        "second, static input (sequence models join it after their encoder).",
     )
     aggregates: AggregateOptions = Field(
         AggregateOptions(),

@@ -5,7 +5,8 @@ balancer's synthetic or re-weighted rows play no part), and a customer's score i
 sequence is reconstructed. Raw errors have no fixed scale, so they are mapped to [0, 1] with
 ``error / (error + m)``, ``m`` the median error on the validation split (labels unused): an
 increasing map, so ranking metrics are untouched, and the threshold is then chosen on validation
-like any other model's.
+like any other model's. It reads the sequence alone: data with a static vector beside it
+(``output: sequence_and_aggregates``) is refused, since a reconstruction error has no place for it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,17 @@ from pydantic import Field
 
 from seqexp.config.section import Section
 from seqexp.config.sections import TrainConfig
+from seqexp.data.inputs import ModelInput, SequenceAndStatic
 from seqexp.models.base import Estimator, FitData, InputSpec
 from seqexp.models.blocks import require_sequences
 from seqexp.registry import MODELS
 from seqexp.runfolder import files
+
+STATIC_REFUSAL = (
+    "model.name: lstm_autoencoder scores how badly it reconstructs each sequence and has no place for the "
+    "static vector of data.output: sequence_and_aggregates; use data.output: sequence, or a classifier "
+    "that reads both (lstm, gru, rnn, cnn_lstm, transformer, dense)"
+)
 
 
 class LSTMAutoencoderConfig(Section):
@@ -55,6 +63,14 @@ def build_autoencoder_model(cfg: LSTMAutoencoderConfig, spec: InputSpec) -> Any:
     return keras.Model(inputs, outputs, name=cfg.name)
 
 
+def _sequences(X: ModelInput) -> np.ndarray:
+    if isinstance(X, SequenceAndStatic):
+        from seqexp.errors import UserError
+
+        raise UserError(STATIC_REFUSAL)
+    return X
+
+
 def step_mask(X: np.ndarray, masked: bool) -> np.ndarray:
     """Real steps: for padded data those with any non-zero feature (padding is exactly 0)."""
     return np.any(X != 0.0, axis=-1) if masked else np.ones(X.shape[:2], dtype=bool)
@@ -85,10 +101,11 @@ class AutoencoderEstimator(Estimator):
         from seqexp.models.keras_estimator import make_optimizer
 
         normal, normal_val = train.y == 0, val.y == 0
+        X_train, X_val = _sequences(train.X), _sequences(val.X)
         if normal.sum() == 0 or normal_val.sum() == 0:
             raise DataError("lstm_autoencoder needs class-0 rows in both the training and validation splits")
         self.model.compile(optimizer=make_optimizer(train_cfg), loss="mse")
-        Xt, Xv = train.X[normal], val.X[normal_val]
+        Xt, Xv = X_train[normal], X_val[normal_val]
         weights_t = step_mask(Xt, self.masked).astype(np.float32)  # padded steps do not count
         weights_v = step_mask(Xv, self.masked).astype(np.float32)
         history = self.model.fit(
@@ -102,15 +119,15 @@ class AutoencoderEstimator(Estimator):
             shuffle=True,
             verbose=0,
         )
-        self.scale = float(max(np.median(self.errors(val.X)), 1e-12))
+        self.scale = float(max(np.median(self.errors(X_val)), 1e-12))
         keys = list(history.history)
         epochs = len(history.history[keys[0]]) if keys else 0
         return [{"epoch": i + 1, **{k: float(history.history[k][i]) for k in keys}} for i in range(epochs)]
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: ModelInput) -> np.ndarray:
         if self.scale is None:
             raise RuntimeError("predict before fit")
-        errors = self.errors(X)
+        errors = self.errors(_sequences(X))
         return errors / (errors + self.scale)
 
     def save(self, folder: Path) -> Path:
@@ -142,7 +159,7 @@ def _ranking_on_validation(estimator: AutoencoderEstimator, val: FitData) -> Any
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             if logs is None or len(np.unique(val.y)) < 2:
                 return
-            errors = estimator.errors(val.X)
+            errors = estimator.errors(_sequences(val.X))
             logs["val_pr_auc"] = float(average_precision_score(val.y, errors))
             logs["val_auc"] = float(roc_auc_score(val.y, errors))
 
@@ -166,5 +183,9 @@ def build_lstm_autoencoder(
             f"model.name: lstm_autoencoder treats the minority class of a binary target as outliers; "
             f"this target has {spec.n_classes} classes. Use a classifier such as lstm, gru or dense"
         )
+    if spec.static:
+        from seqexp.errors import UserError
+
+        raise UserError(STATIC_REFUSAL)
     seed_everything(seed)
     return AutoencoderEstimator(build_autoencoder_model(cfg, spec), masked=spec.masked)

@@ -11,16 +11,19 @@ from typing import Any
 import numpy as np
 
 from seqexp.config.sections import TrainConfig
+from seqexp.data.inputs import ModelInput
 
 
 @dataclass(frozen=True)
 class InputSpec:
-    """Shape of one example (no batch axis), whether sequences carry padding, and how many classes
-    the target has (2: binary, one positive-class score; more: one probability per class)."""
+    """Shape of one example (no batch axis), whether sequences carry padding, how many classes
+    the target has (2: binary, one positive-class score; more: one probability per class), and the
+    width of the static vector beside the sequence (0: none; ``seqexp.data.inputs``)."""
 
     shape: tuple[int, ...]
     masked: bool = False
     n_classes: int = 2
+    static: int = 0
 
     @property
     def multiclass(self) -> bool:
@@ -33,9 +36,10 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class FitData:
-    """Arrays a model is fitted on; ``class_weight`` comes from the balancer."""
+    """Arrays a model is fitted on (``X``: one array, or a sequence beside its static block);
+    ``class_weight`` comes from the balancer."""
 
-    X: np.ndarray
+    X: ModelInput
     y: np.ndarray
     class_weight: dict[int, float] | None = None
 
@@ -54,15 +58,16 @@ class Estimator(ABC):
         """Fit and return the history: one dict of metrics per epoch (one row for one-shot fits)."""
 
     @abstractmethod
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: ModelInput) -> np.ndarray:
         """Positive-class scores in [0, 1], one per row; for a multi-class target an
-        ``(rows, n_classes)`` matrix of class probabilities (each row sums to 1)."""
+        ``(rows, n_classes)`` matrix of class probabilities (each row sums to 1). ``X`` is one
+        array, or a ``SequenceAndStatic`` when the data has a static block."""
 
     @abstractmethod
     def save(self, folder: Path) -> Path:
         """Write the model into ``folder``; return the file written."""
 
-    def batch_scorer(self) -> Callable[[np.ndarray], np.ndarray]:
+    def batch_scorer(self) -> Callable[[ModelInput], np.ndarray]:
         """A scoring function for many calls on chunks of rows (``predict`` unless a family has a
         faster path); callers build it once and reuse it."""
         return self.predict

@@ -1,6 +1,7 @@
 """Non-neural baselines: the bar a neural model has to clear on the same split.
 
-Both read tables as they are and sequences as per-customer features (``seqexp.models.features``).
+Both read tables as they are and sequences as per-customer features (``seqexp.models.features``);
+beside a static vector (``output: sequence_and_aggregates``), that vector and the last steps.
 Logistic regression saves as JSON; HistGradientBoosting can only be pickled, so it is saved with
 joblib and reloads only with ``trust=True`` (a pickle runs code when it loads: trusted runs only).
 LightGBM, the third baseline, lives in ``seqexp.models.lgbm`` (saved as text, no pickle) and is
@@ -18,6 +19,7 @@ from pydantic import Field
 
 from seqexp.config.section import Section
 from seqexp.config.sections import TrainConfig
+from seqexp.data.inputs import ModelInput
 from seqexp.errors import UserError
 from seqexp.models.base import Estimator, FitData, InputSpec
 from seqexp.models.features import table_features
@@ -78,7 +80,7 @@ class _FeatureEstimator(Estimator):
         out[:, self.model.classes_.astype(int)] = proba
         return out
 
-    def features(self, X: np.ndarray) -> np.ndarray:
+    def features(self, X: ModelInput) -> np.ndarray:
         return table_features(X, last_steps=self.last_steps, masked=self.masked)
 
     def _fit(self, F: np.ndarray, y: np.ndarray) -> None:
@@ -103,7 +105,7 @@ class _FeatureEstimator(Estimator):
     def _scores(self, F: np.ndarray) -> np.ndarray:
         return self._from_proba(self.model.predict_proba(F))
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: ModelInput) -> np.ndarray:
         return self._scores(self.features(X))
 
 

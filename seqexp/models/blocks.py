@@ -32,6 +32,28 @@ def sequence_input(spec: InputSpec, model: str) -> tuple[Any, Any]:
     return inputs, (layers.Masking(mask_value=0.0)(inputs) if spec.masked else inputs)
 
 
+def static_input(spec: InputSpec) -> Any | None:
+    """The second input, ``static`` (the per-customer vector beside the sequence), or None when the
+    data has none (``spec.static`` 0)."""
+    import keras
+
+    return keras.Input(shape=(spec.static,), name="static") if spec.static else None
+
+
+def with_static(x: Any, static: Any | None) -> Any:
+    """The sequence encoder's output joined with the static vector (when there is one), for the head."""
+    from keras import layers
+
+    return x if static is None else layers.Concatenate(name="with_static")([x, static])
+
+
+def keras_model(events: Any, static: Any | None, outputs: Any, name: str) -> Any:
+    """The functional model: one input, or ``[events, static]`` (fed in that order)."""
+    import keras
+
+    return keras.Model(events if static is None else [events, static], outputs, name=name)
+
+
 def dense_head(
     x: Any,
     units: list[int],

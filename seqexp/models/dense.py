@@ -1,4 +1,5 @@
-"""A tabular network: dense + dropout blocks with L2. Sequences are flattened or pooled first."""
+"""A tabular network: dense + dropout blocks with L2. Sequences are flattened or pooled first; a static
+vector beside the sequence (a second input) is joined with that before the hidden layers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pydantic import Field
 
 from seqexp.config.section import Section
 from seqexp.models.base import InputSpec
-from seqexp.models.blocks import Activation, dense_head
+from seqexp.models.blocks import Activation, dense_head, keras_model, static_input, with_static
 from seqexp.models.keras_family import keras_architecture
 
 
@@ -33,6 +34,7 @@ def build_dense(cfg: DenseConfig, spec: InputSpec) -> Any:
     from keras import layers
 
     inputs = keras.Input(shape=spec.shape, name="events" if spec.is_sequence else "features")
+    static = static_input(spec)
     x = inputs
     if spec.is_sequence:
         if cfg.sequence_input == "flatten":
@@ -44,11 +46,11 @@ def build_dense(cfg: DenseConfig, spec: InputSpec) -> Any:
             x = layers.Flatten()(layers.Cropping1D((spec.shape[0] - 1, 0))(x))  # latest event
     hidden = [cfg.hidden_layer_size] * cfg.num_hidden_layers
     outputs = dense_head(
-        x,
+        with_static(x, static),
         hidden,
         activation=cfg.activation,
         dropout=cfg.dropout_rate,
         l2=cfg.l2_strength,
         n_classes=spec.n_classes,
     )
-    return keras.Model(inputs, outputs, name=cfg.name)
+    return keras_model(inputs, static, outputs, cfg.name)

@@ -1,4 +1,7 @@
-"""Keras models behind the ``Estimator`` face: compile, fit on arrays, save, safe reload."""
+"""Keras models behind the ``Estimator`` face: compile, fit on arrays, save, safe reload.
+
+A model built for a static vector beside the sequence has two inputs, ``[events, static]``, and is
+fed a ``SequenceAndStatic`` (``seqexp.data.inputs``) as the list of its two arrays."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from seqexp.config.sections import TrainConfig
+from seqexp.data.inputs import ModelInput, SequenceAndStatic
 from seqexp.models.base import Estimator, FitData
 from seqexp.runfolder import files
 
@@ -111,6 +115,19 @@ def load_keras(path: Path) -> Any:
         raise UserError(f"{path}: not a Keras model seqexp can load ({str(exc).splitlines()[0]})") from None
 
 
+def keras_inputs(model: Any, X: ModelInput) -> Any:
+    """``X`` as the model takes it: one array, or ``[sequence, static]`` for a two-input model;
+    rows of the other layout are refused with a message saying which the model reads."""
+    from seqexp.errors import DataError
+
+    two = len(model.inputs) == 2
+    if two != isinstance(X, SequenceAndStatic):
+        reads = "a sequence and a static vector" if two else "one array"
+        given = "a sequence and a static vector" if not two else "one array"
+        raise DataError(f"the model reads {reads} per customer, the data gives {given}")
+    return [X.sequence, X.static] if isinstance(X, SequenceAndStatic) else X
+
+
 def as_scores(output: Any, rows: int) -> np.ndarray:
     """A model's output as float64: one score per row (sigmoid), or ``(rows, classes)`` (softmax)."""
     out = np.asarray(output, dtype=np.float64).reshape(rows, -1)
@@ -125,7 +142,7 @@ class KerasEstimator(Estimator):
     def architecture(self) -> Any:
         return self.model
 
-    def batch_scorer(self) -> Callable[[np.ndarray], np.ndarray]:
+    def batch_scorer(self) -> Callable[[ModelInput], np.ndarray]:
         """A traced ``tf.function`` over the model call: it avoids ``model.predict``'s per-call set-up
         (a data pipeline and callbacks), which dominates on chunks of a few thousand rows; the
         signature leaves the batch axis free, so a smaller last chunk is not retraced."""
@@ -133,11 +150,14 @@ class KerasEstimator(Estimator):
 
         tf = tensorflow()
         model = self.model
-        spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)
-        call = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+        specs = [tf.TensorSpec([None, *tensor.shape[1:]], tf.float32) for tensor in model.inputs]
+        call = tf.function(lambda *x: model(list(x) if len(x) > 1 else x[0], training=False),
+                           input_signature=specs)  # fmt: skip
 
-        def score(X: np.ndarray) -> np.ndarray:
-            return as_scores(call(tf.convert_to_tensor(X, dtype=tf.float32)).numpy(), len(X))
+        def score(X: ModelInput) -> np.ndarray:
+            fed = keras_inputs(model, X)
+            arrays = fed if isinstance(fed, list) else [fed]
+            return as_scores(call(*[tf.convert_to_tensor(a, tf.float32) for a in arrays]).numpy(), len(X))
 
         return score
 
@@ -148,9 +168,9 @@ class KerasEstimator(Estimator):
         self, train: FitData, val: FitData, *, train_cfg: TrainConfig, callbacks: list[Any]
     ) -> list[dict]:
         history = self.model.fit(
-            train.X,
+            keras_inputs(self.model, train.X),
             train.y.astype(np.float32),
-            validation_data=(val.X, val.y.astype(np.float32)),
+            validation_data=(keras_inputs(self.model, val.X), val.y.astype(np.float32)),
             epochs=train_cfg.epochs,
             batch_size=train_cfg.batch_size,
             class_weight=train.class_weight,
@@ -162,8 +182,8 @@ class KerasEstimator(Estimator):
         epochs = len(history.history[keys[0]]) if keys else 0
         return [{"epoch": i + 1, **{k: float(history.history[k][i]) for k in keys}} for i in range(epochs)]
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return as_scores(self.model.predict(X, batch_size=4096, verbose=0), len(X))
+    def predict(self, X: ModelInput) -> np.ndarray:
+        return as_scores(self.model.predict(keras_inputs(self.model, X), batch_size=4096, verbose=0), len(X))
 
     def save(self, folder: Path) -> Path:
         return save_keras(self.model, folder)

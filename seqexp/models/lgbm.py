@@ -1,11 +1,12 @@
 """LightGBM: gradient-boosted trees on the table, or on per-customer sequence features.
 
 Reads its input like the scikit-learn baselines (``seqexp.models.features``: tables as they are,
-sequences as aggregates plus the last steps). Fitted with ``lightgbm.train``: early stopping on the
-validation split, the balancer's class weights as row weights (resampled rows arrive as rows),
-binary or multi-class, seeded and deterministic (``deterministic``, ``force_row_wise``, a fixed
-thread count). The history has one row per boosting round (train and validation loss, ROC-AUC and
-PR-AUC), so ``history.csv`` and its figure show where the validation metric stopped improving.
+sequences as aggregates plus the last steps; a sequence beside its static vector as that vector
+plus the last steps). Fitted with ``lightgbm.train``: early stopping on the validation split, the
+balancer's class weights as row weights (resampled rows arrive as rows), binary or multi-class,
+seeded and deterministic (``deterministic``, ``force_row_wise``, a fixed thread count). The
+history has one row per boosting round (train and validation loss, ROC-AUC and PR-AUC), so
+``history.csv`` and its figure show where the validation metric stopped improving.
 
 Saved in LightGBM's own text format (``model_lightgbm.txt``, the trees up to the best round) beside
 a JSON of the feature settings, and reloaded with ``lightgbm.Booster(model_file=...)``: no pickle,
@@ -24,6 +25,7 @@ from pydantic import Field
 
 from seqexp.config.section import Section
 from seqexp.config.sections import TrainConfig
+from seqexp.data.inputs import ModelInput
 from seqexp.errors import UserError
 from seqexp.models.base import Estimator, FitData, InputSpec
 from seqexp.models.features import table_features
@@ -170,7 +172,7 @@ class LightGBMEstimator(Estimator):
         self.booster: Any = None
         self.best_iteration: int | None = None  # None: use every tree the booster holds
 
-    def features(self, X: np.ndarray) -> np.ndarray:
+    def features(self, X: ModelInput) -> np.ndarray:
         return table_features(X, last_steps=self.last_steps, masked=self.masked)
 
     def fit(
@@ -209,7 +211,7 @@ class LightGBMEstimator(Estimator):
         assert self.booster is not None, "fit or load the model first"
         return self.best_iteration or int(self.booster.current_iteration())
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: ModelInput) -> np.ndarray:
         assert self.booster is not None, "fit or load the model first"
         proba = np.asarray(self.booster.predict(self.features(X), num_iteration=self.trees))
         if self.n_classes > 2:

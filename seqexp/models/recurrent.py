@@ -1,7 +1,9 @@
 """Recurrent sequence models: stacked LSTM or GRU, LSTM then SimpleRNN, and Conv1D then LSTM.
 
 All read pre-padded sequences with a mask (padded steps skipped) and keep cuDNN-compatible
-defaults (tanh/sigmoid activations, no recurrent dropout: dropout sits between layers).
+defaults (tanh/sigmoid activations, no recurrent dropout: dropout sits between layers). With a
+static vector beside the sequence (``output: sequence_and_aggregates``) the model has a second input,
+joined with the last recurrent layer's output before the dense head.
 """
 
 from __future__ import annotations
@@ -12,7 +14,15 @@ from pydantic import Field
 
 from seqexp.config.section import Section
 from seqexp.models.base import InputSpec
-from seqexp.models.blocks import Activation, dense_head, require_sequences, sequence_input
+from seqexp.models.blocks import (
+    Activation,
+    dense_head,
+    keras_model,
+    require_sequences,
+    sequence_input,
+    static_input,
+    with_static,
+)
 from seqexp.models.keras_family import keras_architecture
 
 TAGS = ("sequence",)
@@ -74,18 +84,19 @@ def recurrent_stack(x: Any, cells: list[tuple[type, int]], *, dropout: float, bi
 
 
 def _stacked(cfg: LSTMConfig, spec: InputSpec, cell_name: str) -> Any:
-    import keras
     from keras import layers
 
     inputs, x = sequence_input(spec, cfg.name)
+    static = static_input(spec)
     cell = {"lstm": layers.LSTM, "gru": layers.GRU}[cell_name]
     x = recurrent_stack(
         x, [(cell, u) for u in cfg.units], dropout=cfg.dropout, bidirectional=cfg.bidirectional
     )
     outputs = dense_head(
-        x, cfg.dense, activation=cfg.activation, dropout=cfg.dropout, n_classes=spec.n_classes
-    )
-    return keras.Model(inputs, outputs, name=cfg.name)
+        with_static(x, static), cfg.dense, activation=cfg.activation, dropout=cfg.dropout,
+        n_classes=spec.n_classes,
+    )  # fmt: skip
+    return keras_model(inputs, static, outputs, cfg.name)
 
 
 @keras_architecture(LSTMConfig, tags=TAGS)
@@ -101,16 +112,17 @@ def build_gru(cfg: GRUConfig, spec: InputSpec) -> Any:
 
 @keras_architecture(RNNConfig, tags=TAGS)
 def build_rnn(cfg: RNNConfig, spec: InputSpec) -> Any:
-    import keras
     from keras import layers
 
     inputs, x = sequence_input(spec, cfg.name)
+    static = static_input(spec)
     cells = [(layers.LSTM, cfg.lstm_units), (layers.SimpleRNN, cfg.rnn_units)]
     x = recurrent_stack(x, cells, dropout=cfg.dropout, bidirectional=False)
     outputs = dense_head(
-        x, cfg.dense, activation=cfg.activation, dropout=cfg.dropout, n_classes=spec.n_classes
-    )
-    return keras.Model(inputs, outputs, name=cfg.name)
+        with_static(x, static), cfg.dense, activation=cfg.activation, dropout=cfg.dropout,
+        n_classes=spec.n_classes,
+    )  # fmt: skip
+    return keras_model(inputs, static, outputs, cfg.name)
 
 
 @keras_architecture(CNNLSTMConfig, tags=TAGS)
@@ -122,6 +134,7 @@ def build_cnn_lstm(cfg: CNNLSTMConfig, spec: InputSpec) -> Any:
 
     require_sequences(spec, cfg.name)
     inputs = keras.Input(shape=spec.shape, name="events")
+    static = static_input(spec)
     x = inputs
     for filters in cfg.filters:
         # Causal: a step sees only itself and earlier steps, so pre-padding reads like the zeros
@@ -133,6 +146,7 @@ def build_cnn_lstm(cfg: CNNLSTMConfig, spec: InputSpec) -> Any:
         x = StepMask(pool_size=cfg.pool_size)([x, inputs])
     x = recurrent_stack(x, [(layers.LSTM, u) for u in cfg.units], dropout=cfg.dropout, bidirectional=False)
     outputs = dense_head(
-        x, cfg.dense, activation=cfg.activation, dropout=cfg.dropout, n_classes=spec.n_classes
-    )
-    return keras.Model(inputs, outputs, name=cfg.name)
+        with_static(x, static), cfg.dense, activation=cfg.activation, dropout=cfg.dropout,
+        n_classes=spec.n_classes,
+    )  # fmt: skip
+    return keras_model(inputs, static, outputs, cfg.name)

@@ -1,4 +1,5 @@
-"""A small Transformer encoder over event sequences, respecting padding through the Keras mask."""
+"""A small Transformer encoder over event sequences, respecting padding through the Keras mask; a
+static vector beside the sequence (a second input) is joined with the pooled output before the head."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from pydantic import Field, model_validator
 from seqexp.config.section import Section
 from seqexp.errors import UserError
 from seqexp.models.base import InputSpec
-from seqexp.models.blocks import Activation, dense_head, sequence_input
+from seqexp.models.blocks import (
+    Activation,
+    dense_head,
+    keras_model,
+    sequence_input,
+    static_input,
+    with_static,
+)
 from seqexp.models.keras_family import keras_architecture
 
 
@@ -38,12 +46,12 @@ class TransformerConfig(Section):
 
 @keras_architecture(TransformerConfig, tags=("sequence",))
 def build_transformer(cfg: TransformerConfig, spec: InputSpec) -> Any:
-    import keras
     from keras import layers
 
     from seqexp.models.layers import PaddingMask, PositionalEmbedding
 
     inputs, x = sequence_input(spec, cfg.name)
+    static = static_input(spec)
     if spec.shape[0] > cfg.max_length:
         raise UserError(
             f"model.max_length: sequences have {spec.shape[0]} steps, more than max_length "
@@ -71,6 +79,7 @@ def build_transformer(cfg: TransformerConfig, spec: InputSpec) -> Any:
             warnings.filterwarnings("ignore", message=".*does not support masking.*")
             x = layers.Flatten()(layers.Cropping1D((spec.shape[0] - 1, 0))(x))
     outputs = dense_head(
-        x, cfg.dense, activation=cfg.activation, dropout=cfg.dropout, n_classes=spec.n_classes
-    )
-    return keras.Model(inputs, outputs, name=cfg.name)
+        with_static(x, static), cfg.dense, activation=cfg.activation, dropout=cfg.dropout,
+        n_classes=spec.n_classes,
+    )  # fmt: skip
+    return keras_model(inputs, static, outputs, cfg.name)

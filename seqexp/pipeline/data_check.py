@@ -17,9 +17,15 @@ def check_data(cfg: ExperimentConfig) -> str | None:
 
 
 def _check_model_reads_the_data(cfg: ExperimentConfig) -> None:
-    """A sequence-only model on one row per customer is refused before any data is read."""
+    """A sequence-only model on one row per customer, and the sequence-only autoencoder on a sequence
+    beside a static vector, are refused before any data is read."""
     source, model = DATA_SOURCES.get(cfg.data.name), MODELS.get(cfg.model.name)
-    one_row = "table" in source.tags or getattr(cfg.data, "output", "sequence") == "aggregates"
+    output = getattr(cfg.data, "output", "sequence")
+    if output == "sequence_and_aggregates" and "anomaly" in model.tags:
+        from seqexp.models.autoencoder import STATIC_REFUSAL
+
+        raise UserError(STATIC_REFUSAL)
+    one_row = "table" in source.tags or output == "aggregates"
     if one_row and "table" not in model.tags:
         readers = ", ".join(e.name for e in MODELS if "table" in e.tags)
         if "table" in source.tags:

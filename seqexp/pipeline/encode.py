@@ -4,6 +4,9 @@ New data comes from a data config (YAML: a whole experiment config with a ``data
 the data section) or from a data file: the run's own data section with its ``path`` replaced. Either
 way it goes through the source registry's builder contract
 ``build(cfg, *, seed, schema=run's data_schema.json, labelled=...)``, so any source works.
+
+Runs saved before the static block existed were trained on ``sequence_and_aggregates`` with the
+aggregates repeated on every real step; ``as_trained`` rebuilds that layout for them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 
 from seqexp.config.experiment import Component
 from seqexp.data.dataset import Dataset
+from seqexp.data.inputs import ModelInput
 from seqexp.errors import DataError, UserError
 from seqexp.runfolder.reader import SavedRun
 
@@ -91,19 +95,46 @@ def build_input(run: SavedRun, data_cfg: Component, *, labelled: bool) -> Datase
     data = DATA_SOURCES.get(data_cfg.name).builder(
         data_cfg, seed=run.cfg.seed, schema=run.schema or None, labelled=labelled
     )
+    data = as_trained(run, data)
     check_shape(run, data)
     return data
 
 
-def check_shape(run: SavedRun, data: Dataset) -> None:
-    expected = list(run.scaler.feature_names)
-    if list(data.feature_names) != expected:
-        missing = [name for name in expected if name not in data.feature_names]
-        extra = [name for name in data.feature_names if name not in expected]
+def as_trained(run: SavedRun, data: Dataset) -> Dataset:
+    """``data`` in the layout the run was trained on: a run whose scaling has no static block but
+    data that has one is a run saved before the static input, trained with the static vector
+    repeated on every real step of the sequence (padded steps zero) after the step features."""
+    if data.static is None or run.scaler.static is not None:
+        return data
+    from dataclasses import replace
+
+    real = np.ones(data.X.shape[:2], dtype=bool) if data.mask is None else data.mask
+    repeated = np.where(real[..., None], data.static[:, None, :], 0.0).astype(np.float32)
+    names = [*data.feature_names, *data.static_names]
+    X = np.concatenate([data.X, repeated], axis=-1)
+    return replace(data, X=X, feature_names=names, static=None, static_names=[])
+
+
+def _same_names(expected: list[str], got: list[str], what: str) -> None:
+    if list(got) != list(expected):
+        missing = [name for name in expected if name not in got]
+        extra = [name for name in got if name not in expected]
         parts = [f"missing {', '.join(missing[:8])}" if missing else "",
                  f"unexpected {', '.join(extra[:8])}" if extra else ""]  # fmt: skip
         detail = "; ".join(p for p in parts if p) or "columns in a different order"
-        raise DataError(f"the data does not have the features the model was trained on ({detail})")
+        raise DataError(f"the data does not have the {what} the model was trained on ({detail})")
+
+
+def check_shape(run: SavedRun, data: Dataset) -> None:
+    _same_names(run.scaler.feature_names, data.feature_names, "features")
+    trained = run.scaler.static
+    if trained is not None and data.static is None:
+        raise DataError(
+            "the model was trained on a sequence beside a static vector (data.output: "
+            "sequence_and_aggregates); the data has no static vector"
+        )
+    if trained is not None:
+        _same_names(trained.feature_names, data.static_names, "static features")
     shape = run.record.get("input_shape")
     if shape is not None and list(data.X.shape[1:]) != list(shape):
         raise DataError(
@@ -133,5 +164,6 @@ def unseen_levels(data: Dataset) -> dict[str, int]:
     return counts
 
 
-def scaled(run: SavedRun, data: Dataset) -> np.ndarray:
-    return run.scaler.transform(data.X, data.mask)
+def scaled(run: SavedRun, data: Dataset) -> ModelInput:
+    """What the run's model reads for ``data`` (in the run's layout), with the run's saved scaling."""
+    return run.scaler.inputs(data)

@@ -29,7 +29,8 @@ def balance_train(cfg: ExperimentConfig, prepared: Prepared, run_dir: Path, log:
     from seqexp.balancing import balance, class_counts
 
     train, val, test = prepared.train, prepared.val, prepared.test
-    balanced = balance(cfg.balance, train.X, train.y, train.mask, prepared.data.onehot_groups, seed=cfg.seed)
+    balanced = balance(cfg.balance, train.X, train.y, train.mask, prepared.data.onehot_groups, seed=cfg.seed,
+                       static=train.static)  # fmt: skip
     for note in balanced.notes:
         log(f"balance: {note}")
     counts = {
@@ -40,7 +41,7 @@ def balance_train(cfg: ExperimentConfig, prepared: Prepared, run_dir: Path, log:
         "class_weight": balanced.class_weight,
     }
     atomic.write_json(run_dir / files.CLASS_COUNTS, counts)
-    return FitData(balanced.X, balanced.y, balanced.class_weight)
+    return FitData(balanced.inputs, balanced.y, balanced.class_weight)
 
 
 def fit_model(
@@ -54,11 +55,14 @@ def fit_model(
     """Build and fit the configured model (early stopping on validation); ``history.csv`` written."""
     from seqexp.models import build_estimator
 
-    estimator = build_estimator(cfg.model, cfg.train, prepared.spec, seed=cfg.seed)
+    spec = prepared.spec
+    estimator = build_estimator(cfg.model, cfg.train, spec, seed=cfg.seed)
     log(
         f"model: {cfg.model.name}"
         + (f"; training up to {cfg.train.epochs} epochs" if estimator.keras_callbacks else "")
     )
+    if spec.static:
+        log(f"model input: the sequence {spec.shape} beside a static vector of {spec.static} feature(s)")
     callbacks = []
     if estimator.keras_callbacks:
         from seqexp.pipeline.callbacks import make_callbacks
@@ -69,7 +73,7 @@ def fit_model(
         callbacks = make_callbacks(cfg.train, run_dir, progress)
     started = time.perf_counter()
     with progress if progress is not None else contextlib.nullcontext():
-        history = estimator.fit(fit_train, FitData(prepared.val.X, prepared.val.y), train_cfg=cfg.train,
+        history = estimator.fit(fit_train, FitData(prepared.val.inputs, prepared.val.y), train_cfg=cfg.train,
                                 callbacks=callbacks)  # fmt: skip
     seconds = time.perf_counter() - started
     write_history(run_dir, history)
@@ -92,8 +96,8 @@ def fit_baseline(
     baseline_cfg = cast(Component, MODELS.get(name).config_class())
     baseline = build_estimator(baseline_cfg, cfg.train, prepared.spec, seed=cfg.seed)
     val, test = prepared.val, prepared.test
-    baseline.fit(fit_train, FitData(val.X, val.y), train_cfg=cfg.train, callbacks=[])
-    s_val, s_test = baseline.predict(val.X), baseline.predict(test.X)
+    baseline.fit(fit_train, FitData(val.inputs, val.y), train_cfg=cfg.train, callbacks=[])
+    s_val, s_test = baseline.predict(val.inputs), baseline.predict(test.inputs)
     decision = task.decide(cfg.evaluate.threshold, val.y, s_val, cfg.evaluate.costs)  # validation only
     measured = task.score(decision, {"val": (val.y, s_val), "test": (test.y, s_test)})
     return {"model": name, **measured}, s_test
@@ -101,11 +105,13 @@ def fit_baseline(
 
 def baseline_name(cfg: ExperimentConfig, prepared: Prepared) -> str:
     """The configured baseline; ``auto`` is the strongest cheap bar for the data: LightGBM on tables
-    and aggregates, logistic regression beside sequence models (and beside LightGBM itself)."""
+    and aggregates (the static vector beside a sequence included), logistic regression beside
+    sequence models without one (and beside LightGBM itself)."""
     name = cfg.evaluate.baseline
     if name != "auto":
         return name
-    if prepared.spec.is_sequence or cfg.model.name == "lightgbm":
+    spec = prepared.spec
+    if (spec.is_sequence and not spec.static) or cfg.model.name == "lightgbm":
         return "logistic_regression"
     return "lightgbm"
 

@@ -6,7 +6,7 @@ file and the data section are unchanged, see seqexp/data/cache.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -48,6 +48,7 @@ class Prepared:
             shape=tuple(self.data.X.shape[1:]),
             masked=self.data.mask is not None,
             n_classes=self.data.n_classes,
+            static=0 if self.data.static is None else self.data.static.shape[1],
         )
 
     @property
@@ -136,5 +137,7 @@ def prepare(cfg: ExperimentConfig, data: Dataset | None = None) -> Prepared:
         passthrough=data.onehot_columns,
         impute=data.schema.get("impute", "mean"),  # missing values: filled with train statistics
     )
-    train, val, test = (replace(part, X=scaler.transform(part.X, part.mask)) for part in parts)
+    if parts[0].static is not None:  # the static block beside the sequence: its own train statistics
+        scaler = scaler.with_static(parts[0].static, data.static_names)
+    train, val, test = (scaler.scale(part) for part in parts)
     return Prepared(data, split, scaler, train, val, test)

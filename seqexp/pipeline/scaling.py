@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from seqexp.data.dataset import Dataset
+    from seqexp.data.inputs import ModelInput
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,9 @@ class Standardizer:
 
     For sequences the statistics come from real (unmasked) steps only, and padded steps stay 0,
     so padding never leaks into the statistics nor looks like data after scaling.
+
+    ``static`` is the scaling of the static block beside a sequence (``sequence_and_aggregates``),
+    fitted on the same training rows and saved in the same JSON; None for data without one.
     """
 
     feature_names: list[str]
@@ -26,6 +34,7 @@ class Standardizer:
     scaled: list[bool]
     fill: list[float] | None = None  # None: saved before imputation existed, nothing to fill
     impute: str = "mean"
+    static: Standardizer | None = None
 
     @classmethod
     def fit(
@@ -73,6 +82,24 @@ class Standardizer:
             out[~mask] = 0.0
         return out.astype(np.float32, copy=False)
 
+    def with_static(self, static: np.ndarray, names: list[str]) -> Standardizer:
+        """This scaling plus a static block's, fitted on ``static`` (the training rows)."""
+        return replace(self, static=Standardizer.fit(static, None, names, passthrough=[], impute=self.impute))
+
+    def scale(self, data: Dataset) -> Dataset:
+        """``data`` with its sequence or table and its static block (if any) scaled."""
+        if (data.static is None) != (self.static is None):
+            has = "has a static block" if data.static is not None else "has no static block"
+            raise ValueError(f"the data {has} beside its sequence, the scaling was fitted the other way")
+        static = None
+        if self.static is not None and data.static is not None:
+            static = self.static.transform(data.static, None)
+        return replace(data, X=self.transform(data.X, data.mask), static=static)
+
+    def inputs(self, data: Dataset) -> ModelInput:
+        """What the model reads for ``data``, scaled: ``X``, or ``X`` beside the static block."""
+        return self.scale(data).inputs
+
     def save(self, path: Path) -> None:
         from seqexp.runfolder.atomic import write_text
 
@@ -80,4 +107,9 @@ class Standardizer:
 
     @classmethod
     def load(cls, path: Path) -> Standardizer:
-        return cls(**json.loads(path.read_text()))
+        return cls.from_json(json.loads(path.read_text()))
+
+    @classmethod
+    def from_json(cls, state: dict) -> Standardizer:
+        static = state.pop("static", None)  # absent in runs saved before the static block
+        return cls(**state, static=None if static is None else cls.from_json(static))

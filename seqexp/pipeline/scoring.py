@@ -18,6 +18,5 @@ def score_chunks(
     """Yield ``(ids, scores)`` per chunk: the run's saved scaling, then the model."""
     score = score or run.scorer
     for start in range(0, len(data.y), chunk):
-        stop = start + chunk
-        mask = None if data.mask is None else data.mask[start:stop]
-        yield data.ids[start:stop], score(run.scaler.transform(data.X[start:stop], mask))
+        rows = data.subset(np.arange(start, min(start + chunk, len(data.y))))
+        yield rows.ids, score(run.scaler.inputs(rows))

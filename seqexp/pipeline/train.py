@@ -81,7 +81,7 @@ def run_steps(cfg: ExperimentConfig, record: lifecycle.RunRecord, log: Say, prog
     fit_train = balance_train(cfg, prepared, run_dir, log)
     estimator, history, fit_seconds = fit_model(cfg, prepared, fit_train, run_dir, log, progress)
     val, test = prepared.val, prepared.test
-    parts = {"val": (val.y, estimator.predict(val.X)), "test": (test.y, estimator.predict(test.X))}
+    parts = {"val": (val.y, estimator.predict(val.inputs)), "test": (test.y, estimator.predict(test.inputs))}
     metrics = measure(cfg, task, parts)
     metrics["split"] = prepared.split.protocol  # compare ranks only runs measured the same way
     metrics.update(task.reference_baselines(prepared.train.y, parts))
@@ -165,7 +165,7 @@ def _drift(
 
     data, split = prepared.data, prepared.split
     raw = {"train": data.subset(split.train), "val": data.subset(split.val), "test": data.subset(split.test)}
-    scores = {"train": estimator.predict(prepared.train.X), "val": parts["val"][1], "test": parts["test"][1]}
+    scores = {"train": estimator.predict(prepared.train.inputs), "val": parts["val"][1], "test": parts["test"][1]}
     document = drift_check.at_training(task, task.decision_of(metrics), raw, scores)
     atomic.write_json(run_dir / files.DRIFT, document)
     for line in drift_check.summary_lines(document["reference"], document["parts"]):

@@ -34,11 +34,11 @@ def estimator_trial(
             seed_everything(seed)
             callbacks = fit_callbacks(trial_cfg.train)
         history = estimator.fit(
-            FitData(balanced.X, balanced.y, balanced.class_weight),
-            FitData(val.X, val.y),
+            FitData(balanced.inputs, balanced.y, balanced.class_weight),
+            FitData(val.inputs, val.y),
             train_cfg=trial_cfg.train,
             callbacks=callbacks,
         )
-        scores = np.asarray(estimator.predict(val.X), dtype=np.float64).reshape(-1)
+        scores = np.asarray(estimator.predict(val.inputs), dtype=np.float64).reshape(-1)
         rows.append({**validation_objectives(val.y, scores), "epochs": float(len(history))})
     return {key: float(np.mean([row[key] for row in rows])) for key in rows[0]}

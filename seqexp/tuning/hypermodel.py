@@ -45,8 +45,9 @@ def validation_objectives(y_val: np.ndarray, scores: np.ndarray) -> dict[str, fl
     }
 
 
-def validation_scores_callback(X_val: np.ndarray, y_val: np.ndarray) -> Any:
-    """Adds val_f1 and val_mcc to each epoch's logs: each at the validation threshold maximising it."""
+def validation_scores_callback(X_val: Any, y_val: np.ndarray) -> Any:
+    """Adds val_f1 and val_mcc to each epoch's logs: each at the validation threshold maximising it
+    (``X_val`` as the model takes it: one array, or the list of its inputs)."""
     import keras
 
     class ValidationScores(keras.callbacks.Callback):

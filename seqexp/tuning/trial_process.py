@@ -96,7 +96,13 @@ def run_trial(
     train = prepared.train
     # Balancer and batch size may be searched, so the training split is balanced per trial.
     balanced = balance(
-        trial_cfg.balance, train.X, train.y, train.mask, prepared.data.onehot_groups, seed=cfg.seed
+        trial_cfg.balance,
+        train.X,
+        train.y,
+        train.mask,
+        prepared.data.onehot_groups,
+        seed=cfg.seed,
+        static=train.static,
     )
     if not space_mod.is_keras(trial_cfg.model.name):
         if MODELS.get(trial_cfg.model.name).extras["tensorflow"]:
@@ -126,6 +132,7 @@ def _keras_trial(
     import keras
 
     from seqexp.models import build_keras_model
+    from seqexp.models.keras_estimator import keras_inputs
     from seqexp.pipeline.callbacks import fit_callbacks
     from seqexp.runtime.seeding import seed_everything
     from seqexp.tuning.hypermodel import validation_scores_callback
@@ -145,11 +152,12 @@ def _keras_trial(
             initial_value_threshold=best,
         )  # fmt: skip
         # Validation scores first: early stopping, the checkpoint and the history then see them.
-        callbacks = [validation_scores_callback(val.X, val.y), *fit_callbacks(trial_cfg.train), keep]
+        X_val = keras_inputs(model, val.inputs)  # one array, or [sequence, static]
+        callbacks = [validation_scores_callback(X_val, val.y), *fit_callbacks(trial_cfg.train), keep]
         history = model.fit(
-            balanced.X,
+            keras_inputs(model, balanced.inputs),
             balanced.y.astype(np.float32),
-            validation_data=(val.X, val.y.astype(np.float32)),
+            validation_data=(X_val, val.y.astype(np.float32)),
             epochs=epochs or trial_cfg.train.epochs,
             initial_epoch=initial_epoch,
             batch_size=trial_cfg.train.batch_size,
