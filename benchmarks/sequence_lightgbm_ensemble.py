@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TREE = "name: lightgbm, num_leaves: 15, learning_rate: 0.03, n_estimators: 2000, early_stopping_rounds: 100"
 LIGHTGBM = {  # the settings of retail_response_lightgbm.yaml and tafeng_target_lightgbm.yaml
-    "retail": f"{{{TREE}, min_child_samples: 40, feature_fraction: 0.8, bagging_fraction: 0.8, bagging_freq: 1, "
-    "lambda_l2: 1.0}",
+    "retail": f"{{{TREE}, min_child_samples: 40, feature_fraction: 0.8, bagging_fraction: 0.8, "
+    "bagging_freq: 1, lambda_l2: 1.0}",
     "tafeng": f"{{{TREE}, min_child_samples: 40}}",
 }
 STUDIES = {
