@@ -4,7 +4,8 @@
   plus the expected value, summing to the raw score (log-odds) exactly.
 - **Logistic regression**: coefficient x standardized value per feature, plus the intercept:
   the logit exactly (a zero contribution is a value at the training mean).
-- **Keras**: integrated gradients from the all-padding input (``seqexp.explain.gradients``).
+- **Keras**: integrated gradients (``seqexp.explain.gradients``) from the customer's own events
+  at the training mean with no level (sequences) or from the training mean (tables).
 
 Every family's contributions land on one shape, ``Attribution``: per step and feature for
 sequences (the baselines' last-steps columns on their steps, their aggregates over the history
@@ -13,7 +14,9 @@ in ``whole``, the number of real steps in ``count``), per feature for tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -68,16 +71,27 @@ def require_explainable(run: object) -> str:
     return kind
 
 
-def attribute(estimator: object, X: np.ndarray, layout: Layout, *, alpha_steps: int = 32) -> Attribution:
-    """Contributions of ``estimator`` (a LightGBM, logistic regression or Keras estimator) on
-    scaled rows ``X``."""
+def attributor(
+    estimator: object, layout: Layout, *, alpha_steps: int = 32
+) -> Callable[[np.ndarray], Attribution]:
+    """A function from scaled rows to their contributions under ``estimator`` (a LightGBM, logistic
+    regression or Keras estimator), built once and reused for every chunk."""
     kind = getattr(estimator, "kind", "")
     if kind == "lightgbm":
-        return _lightgbm(estimator, X, layout)
+        return lambda X: _lightgbm(estimator, X, layout)
     if kind == "logistic_regression":
-        return _logistic(estimator, X, layout)
+        return lambda X: _logistic(estimator, X, layout)
     if kind == "keras":
-        return _keras(estimator, X, layout, alpha_steps)
+        from seqexp.explain.gradients import IntegratedGradients
+
+        model = estimator.model  # type: ignore[attr-defined]
+        if len(model.inputs) != 1:
+            raise UserError(
+                f"this Keras model reads {len(model.inputs)} inputs; explain reads models of one input "
+                "(a sequence or a table) so far"
+            )
+        gradients = IntegratedGradients(model, alpha_steps=alpha_steps)
+        return lambda X: _keras(gradients, X, layout)
     raise UserError(f"a {kind or type(estimator).__name__} model cannot be explained")
 
 
@@ -120,17 +134,11 @@ def fold(
     return Attribution(output=output, bias=bias, whole=whole, steps=on_steps, count=count)
 
 
-def _keras(estimator: object, X: np.ndarray, layout: Layout, alpha_steps: int) -> Attribution:
-    from seqexp.explain.gradients import integrated_gradients
-
-    model = estimator.model  # type: ignore[attr-defined]
-    if len(model.inputs) != 1:
-        raise UserError(
-            f"this Keras model reads {len(model.inputs)} inputs; explain reads models of one input "
-            "(a sequence or a table) so far"
-        )
-    (attr,), at_x, at_base = integrated_gradients(model, [X], alpha_steps=alpha_steps)
+def _keras(gradients: Any, X: np.ndarray, layout: Layout) -> Attribution:
+    """Integrated gradients; the bias is the score of the path's start (for sequences: as many
+    events as the customer has, each at the training mean with no level)."""
+    (attr,), at_x, at_start = gradients([X])
     attr = attr.astype(np.float64)
     if layout.is_sequence:
-        return Attribution(output=at_x, bias=at_base, whole=np.zeros((len(X), X.shape[-1])), steps=attr)
-    return Attribution(output=at_x, bias=at_base, whole=attr)
+        return Attribution(output=at_x, bias=at_start, whole=np.zeros((len(X), X.shape[-1])), steps=attr)
+    return Attribution(output=at_x, bias=at_start, whole=attr)

@@ -54,7 +54,8 @@ class Explanation:
             shown = ", ".join(f"{r.age}: {r.drop:+.3f}" for r in steps[:SHOWN])
             out.append(f"importance by event (1 = the latest): {shown}")
         for who, score, reasons in self.examples:
-            out.append(f"{who} (score {score:.3f}): " + "; ".join(r.text for r in reasons))
+            out.append(f"{who} (score {score:.3f}):")
+            out += [f"  {rank}. {r.text}" for rank, r in enumerate(reasons, start=1)]
         return out
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqexp.data.dataset import Dataset
-from seqexp.explain.contributions import Attribution, attribute
+from seqexp.explain.contributions import Attribution, attributor
 from seqexp.explain.layout import Layout
 from seqexp.explain.reasons import Reason, top_reasons
 from seqexp.runfolder.reader import SavedRun
@@ -35,7 +35,7 @@ def method_of(kind: str, layout: Layout, alpha_steps: int) -> str:
         return "LightGBM's own contributions (exact TreeSHAP), log-odds"
     if kind == "logistic_regression":
         return "coefficient x standardized value (exact), log-odds"
-    start = "the all-padding input (an empty history)" if layout.is_sequence else "the training mean"
+    start = "the same events at the training mean" if layout.is_sequence else "the training mean"
     return f"integrated gradients from {start}, {alpha_steps} steps, log-odds"
 
 
@@ -43,13 +43,14 @@ def explain_chunks(
     run: SavedRun, data: Dataset, layout: Layout, top: int, *, chunk: int = CHUNK, alpha_steps: int = 32
 ) -> Iterator[Chunk]:
     """Per chunk of ``data`` (raw, as built by the run's data source): scores and top reasons."""
+    attribute = attributor(run.estimator, layout, alpha_steps=alpha_steps)
     for start in range(0, len(data.y), chunk):
         part = slice(start, start + chunk)
         raw = data.X[part]
         mask = None if data.mask is None else data.mask[part]
         X = run.scaler.transform(raw, mask)
         scores = np.asarray(run.scorer(X), dtype=np.float64)
-        attr = attribute(run.estimator, X, layout, alpha_steps=alpha_steps)
+        attr = attribute(X)
         yield Chunk(data.ids[part], data.y[part], scores, top_reasons(attr, layout, raw, mask, top), attr)
 
 
