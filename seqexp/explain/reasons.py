@@ -31,7 +31,8 @@ MAX_AGES = 5
 
 @dataclass(frozen=True)
 class Candidate:
-    """A reason every customer has a contribution for; ``kind``: numeric, level, column or count."""
+    """A reason every customer has a contribution for; ``kind``: numeric or level (sequences),
+    column (a table's), count (the number of events)."""
 
     feature: str
     kind: str
@@ -79,8 +80,10 @@ def split_into_candidates(
 
     if attr.steps is None:
         for u in layout.units:
-            kind = "column" if u.categorical else "numeric"
-            add(Candidate(u.name, kind, u, column=u.columns[0]), attr.whole[:, list(u.columns)].sum(axis=1))
+            add(
+                Candidate(u.name, "column", u, column=u.columns[0]),
+                attr.whole[:, list(u.columns)].sum(axis=1),
+            )
         return Parts(cands, np.column_stack(totals) if totals else np.zeros((n, 0)), steps)
     real = np.ones(attr.steps.shape[:2], bool) if mask is None else mask.astype(bool)
     for u in layout.units:
