@@ -246,3 +246,22 @@ def test_permutation_importance_of_noise_is_about_zero() -> None:
     _, rows = permutation_importance(model.predict, X, y, layout, mask=mask, repeats=3, seed=0)
     by = {(r.kind, r.name): r for r in rows}
     assert abs(by["feature", "noise"].drop) < 0.01 < by["feature", "x"].drop
+
+
+def test_which_runs_can_be_explained() -> None:
+    from types import SimpleNamespace
+
+    from seqexp.errors import UserError
+    from seqexp.explain.contributions import require_explainable
+
+    def run(estimator: str, task: str = "binary") -> SimpleNamespace:
+        return SimpleNamespace(folder="runs/x", record={"estimator": estimator}, metrics={"task": task})
+
+    for kind in ("keras", "lightgbm", "logistic_regression"):
+        assert require_explainable(run(kind)) == kind
+    for kind, says in (("gradient_boosting", "lightgbm"), ("lstm_autoencoder", "reconstruction error"),
+                       ("ensemble", "one of its members"), ("someday", "explain supports")):  # fmt: skip
+        with pytest.raises(UserError, match=says):
+            require_explainable(run(kind))
+    with pytest.raises(UserError, match="binary targets"):
+        require_explainable(run("keras", "multiclass"))

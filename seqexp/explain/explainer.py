@@ -48,6 +48,8 @@ class Explanation:
         features = [r for r in self.importance if r.kind == "feature"]
         steps = sorted((r for r in self.importance if r.kind == "step"), key=lambda r: r.age or 0)
         out = [f"explained {self.rows} {self.part} customer(s), top {self.top} reasons each: {self.method}"]
+        if self.gap > 1e-6:  # integrated gradients: how far the contributions are from adding up
+            out[0] += f" (they add up to the score's log-odds within {self.gap:.3f})"
         shown = ", ".join(f"{r.name} {r.drop:+.3f}" for r in features[:SHOWN])
         out.append(f"importance on validation (PR-AUC {self.base_pr_auc:.3f}, drop when shuffled): {shown}")
         if steps:
