@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from seqexp.errors import UserError
-from seqexp.reporting.cli_help import EXAMPLES, Command, Group
+from seqexp.reporting.cli_help import EXAMPLES, HELP, Command, Group
 
 app = typer.Typer(
     cls=Group, add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -313,24 +313,31 @@ def predict(
         typer.Option("--levels", metavar="NAME,NAME,...", help="Risk level names, e.g. low,medium,high."),
     ] = None,
     as_of: AsOfOpt = None,
+    explain: Annotated[int | None, typer.Option("--explain", min=1, max=20, metavar="K",
+                                                help=HELP["predict_explain"])] = None,
     trust_run: TrustRunOpt = False,
     quiet: Annotated[bool, _quiet("the scores CSV's path (no summary)")] = False,
     fmt: Annotated[Format, _format("the summary of what was scored")] = "table",
-) -> None:
+) -> None:  # fmt: skip
     """Score new customers: id, score, label at the run's threshold, risk level; prints the CSV."""
     from seqexp.commands import predict as verb
 
-    verb.run(
-        run,
-        source,
-        output=output,
-        bands=bands,
-        levels=levels,
-        as_of=as_of,
-        trust=trust_run,
-        quiet=quiet,
-        fmt=fmt,
-    )
+    verb.run(run, source, output=output, bands=bands, levels=levels, as_of=as_of, explain=explain,
+             trust=trust_run, quiet=quiet, fmt=fmt)  # fmt: skip
+
+
+@verb("explain")
+def explain(
+    run: RunArg,
+    source: Annotated[Path | None, typer.Argument(help=HELP["explain_input"], metavar="INPUT")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, max=20, metavar="K", help="Reasons per customer.")] = 3,
+    trust_run: TrustRunOpt = False,
+    quiet: Annotated[bool, _quiet("the explanation folder's path (no summary)")] = False,
+) -> None:  # fmt: skip
+    """Why the model scores as it does: importance by feature and time step, reasons per customer."""
+    from seqexp.commands import explain as verb
+
+    verb.run(run, source, top=top, trust=trust_run, quiet=quiet)
 
 
 @verb("compare")

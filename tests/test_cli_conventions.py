@@ -18,12 +18,13 @@ import pytest
 
 from tests.conftest import ROOT, TINY, run_cli
 
-VERBS = ("generate", "train", "validate", "list", "tune", "evaluate", "ensemble", "predict", "compare")
+VERBS = ("generate", "train", "validate", "list", "tune", "evaluate", "ensemble", "predict", "compare",
+         "explain")  # fmt: skip
 PYTHON_TYPES = re.compile(r"<(bool|str|int|float|path|Path|list\[[^>]*\]|int range|float range)>")
 QUIET = {  # what --quiet leaves on stdout, as each verb's help must say
     "train": "run folder's path", "tune": "tune folder's path", "evaluate": "evaluation folder's path",
     "ensemble": "ensemble's run folder path", "predict": "scores CSV's path",
-    "compare": "report folder's path",
+    "compare": "report folder's path", "explain": "explanation folder's path",
 }  # fmt: skip
 
 

@@ -35,13 +35,16 @@ def run(
     quiet: bool,
     fmt: str = "table",
     as_of: str | None = None,
+    explain: int | None = None,
 ) -> None:
     from seqexp.reporting import tables
     from seqexp.reporting.console import print_document, print_json, result, say_for, warn
 
     names = [x.strip() for x in levels.split(",")] if levels is not None else None
     cuts = _floats(bands, "--bands")
-    summary = predict_run(run_dir, source, output, cuts=cuts, levels=names, trust=trust, as_of=as_of)
+    summary = predict_run(
+        run_dir, source, output, cuts=cuts, levels=names, trust=trust, as_of=as_of, explain=explain
+    )
     if fmt == "json":
         print_json(tables.prediction_document(summary))
     elif fmt == "csv":
@@ -124,17 +127,24 @@ def predict_run(
     chunk: int = CHUNK,
     trust: bool = False,
     as_of: str | None = None,
+    explain: int | None = None,
 ) -> Scored:
     """Open the run, encode ``source`` with its schema (histories as of ``as_of`` for event logs),
-    score it into ``output``."""
+    score it into ``output``; with ``explain`` K, each customer's top K reasons beside (docs/explain.md)."""
+    from seqexp.explain import columns
+
     run = open_run(run_dir, trust=trust)
     run.task.check_predict_options(cuts, levels)
+    if explain:
+        columns.check_reasons(run, explain)
     try:
         bands = bands_for(run, cuts, levels)  # used by tasks that decide by threshold
     except ValueError as exc:
         raise UserError(f"--bands/--levels: {exc}") from None
     data = build_input(run, data_config_for(run, source, as_of), labelled=False)
     summary = write_scores(run, data, output, bands, chunk=chunk)
+    if explain:
+        columns.add_reason_columns(run, data, output, explain, chunk=chunk)
     summary.unseen = unseen_levels(data)
     summary.history = history_line(data.report)
     return summary

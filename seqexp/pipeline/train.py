@@ -165,7 +165,11 @@ def _drift(
 
     data, split = prepared.data, prepared.split
     raw = {"train": data.subset(split.train), "val": data.subset(split.val), "test": data.subset(split.test)}
-    scores = {"train": estimator.predict(prepared.train.inputs), "val": parts["val"][1], "test": parts["test"][1]}
+    scores = {
+        "train": estimator.predict(prepared.train.inputs),
+        "val": parts["val"][1],
+        "test": parts["test"][1],
+    }
     document = drift_check.at_training(task, task.decision_of(metrics), raw, scores)
     atomic.write_json(run_dir / files.DRIFT, document)
     for line in drift_check.summary_lines(document["reference"], document["parts"]):

@@ -44,7 +44,16 @@ EXAMPLES = {  # shown under each verb's help, one per line
     "evaluate": ["seqexp evaluate runs/20250101-120000-lstm_smote --data new_month.parquet --format json"],
     "ensemble": ["seqexp ensemble runs/A runs/B runs/C --method stack --threshold-rule max_mcc",
                  "seqexp ensemble --from-tune runs/20250101-120000-tune_lstm-tune --top 3 --search"],
-    "predict": ["seqexp predict runs/20250101-120000-lstm_smote customers.parquet -o scores.csv"],
+    "predict": ["seqexp predict runs/20250101-120000-lstm_smote customers.parquet -o scores.csv",
+                "seqexp predict runs/20250101-120000-lstm_smote customers.parquet --explain 3"],
+    "explain": ["seqexp explain runs/20250101-120000-lstm_smote --top 3",
+                "seqexp explain runs/20250101-120000-lstm_smote customers.parquet"],
     "compare": ["seqexp compare --all --runs-dir runs --sort roc_auc -o report",
                 "seqexp compare runs/A runs/B --format json > board.json"],
 }  # fmt: skip
+
+HELP = {  # option and argument help too long to sit in seqexp/cli.py's one-line declarations
+    "predict_explain": "Add reason_1..reason_K: each customer's top K reasons (docs/explain.md).",
+    "explain_input": "Customers to explain: a data config YAML or a data file (default: the run's test "
+    "split; for another --as-of date, use predict --explain).",
+}

@@ -1,6 +1,7 @@
 """Every file name in a run folder (and in the folders the later commands write): the contract.
 
-``train`` writes them; ``evaluate``, ``predict``, ``compare``, ``ensemble`` and ``tune`` read them.
+``train`` writes them; ``evaluate``, ``predict``, ``compare``, ``ensemble``, ``tune`` and ``explain``
+read them.
 A new output gets its name here, nowhere else, so a reader never guesses a writer's spelling.
 """
 
@@ -55,6 +56,14 @@ BACKTEST_PNG = "backtest.png"
 # --------------------------------------------------------------------------- evaluate
 EVALUATIONS = "evaluations"  # a folder inside the run: one sub-folder per evaluation
 EVALUATION_JSON = "evaluation.json"  # written last: its presence means the evaluation is complete
+
+# --------------------------------------------------------------------------- explain
+EXPLANATIONS = "explanations"  # a folder inside the run: one sub-folder per explanation
+IMPORTANCE_CSV = "importance.csv"  # permutation importance on validation, by feature and by step
+IMPORTANCE_FEATURES_PNG = "importance_by_feature.png"
+IMPORTANCE_STEPS_PNG = "importance_by_step.png"
+REASONS_CSV = "reasons.csv"  # per customer: the top reasons, their direction and contribution
+EXPLANATION_JSON = "explanation.json"  # written last: its presence means the explanation is complete
 
 # --------------------------------------------------------------------------- ensemble
 ENSEMBLE = "ensemble.json"  # member folders, weights, meta-model, rank references
