@@ -38,6 +38,12 @@ STUDIES: dict[str, list[tuple[str, list[str]]]] = {
         ("out of time: test 2001-02-01", ["train", C + "tafeng_target_oot_lstm.yaml"]),
         ("backtest: 4 weekly test cutoffs", ["backtest", C + "tafeng_target_oot_lstm.yaml", "--tests", "4"]),
     ],
+    "tafeng_lstm_aggregates": [
+        ("random split at 2001-02-01 (70/10/20)", ["train", C + "tafeng_target_lstm_aggregates.yaml"]),
+        ("out of time: test 2001-02-01", ["train", C + "tafeng_target_oot_lstm_aggregates.yaml"]),
+        ("backtest: 4 weekly test cutoffs",
+         ["backtest", C + "tafeng_target_oot_lstm_aggregates.yaml", "--tests", "4"]),
+    ],
     "retail_repeat": [
         ("random split at 2014-12-22 (80/10/10)", ["train", C + "retail_repeat_backtest.yaml", *LAST_RETAIL,
                                                    "--set", "split={method: holdout}"]),
