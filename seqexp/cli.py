@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from seqexp.errors import UserError
-from seqexp.reporting.cli_help import EXAMPLES, Command, Group
+from seqexp.reporting.cli_help import EXAMPLES, SERVE_HELP, SORT_HELP, Command, Group
 
 app = typer.Typer(
     cls=Group, add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -48,15 +48,9 @@ TrustRunOpt = Annotated[bool, typer.Option(
     "--trust-run", help="Load pickled models from the run folder (runs code: trusted only).")]  # fmt: skip
 MlflowOpt = Annotated[bool, typer.Option("--mlflow", help=(
     "Also log the run to MLflow (MLFLOW_TRACKING_URI, else ./mlruns by the runs dir)."))]  # fmt: skip
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        metavar="DATE",
-        help="Event logs: build each customer's history strictly before DATE (default: the day after "
-        "the log's last event; for labels from the log, their cutoff).",
-    ),
-]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar="DATE", help=(
+    "Event logs: build each customer's history strictly before DATE (default: the day after the log's last "
+    "event; for labels from the log, their cutoff)."))]  # fmt: skip
 RunArg = Annotated[Path, typer.Argument(help="A completed run folder.", show_default=False, metavar="RUN")]
 
 
@@ -291,46 +285,24 @@ def ensemble(
 @verb("predict")
 def predict(
     run: RunArg,
-    source: Annotated[
-        Path,
-        typer.Argument(
-            help="Customers to score: a data config YAML or a data file.", show_default=False, metavar="INPUT"
-        ),
-    ],
+    source: Annotated[Path, typer.Argument(
+        help="Customers to score: a data config YAML or a data file.", show_default=False, metavar="INPUT")],
     output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="CSV to write.")] = Path(
-        "scores.csv"
-    ),
-    bands: Annotated[
-        str | None,
-        typer.Option(
-            "--bands",
-            metavar="X,X,...",
-            help="Risk cut points, e.g. 0.3,0.7 (default: the run's evaluate.risk_bands).",
-        ),
-    ] = None,
-    levels: Annotated[
-        str | None,
-        typer.Option("--levels", metavar="NAME,NAME,...", help="Risk level names, e.g. low,medium,high."),
-    ] = None,
+        "scores.csv"),
+    bands: Annotated[str | None, typer.Option("--bands", metavar="X,X,...", help=(
+        "Risk cut points, e.g. 0.3,0.7 (default: the run's evaluate.risk_bands)."))] = None,
+    levels: Annotated[str | None, typer.Option(
+        "--levels", metavar="NAME,NAME,...", help="Risk level names, e.g. low,medium,high.")] = None,
     as_of: AsOfOpt = None,
     trust_run: TrustRunOpt = False,
     quiet: Annotated[bool, _quiet("the scores CSV's path (no summary)")] = False,
     fmt: Annotated[Format, _format("the summary of what was scored")] = "table",
-) -> None:
+) -> None:  # fmt: skip
     """Score new customers: id, score, label at the run's threshold, risk level; prints the CSV."""
     from seqexp.commands import predict as verb
 
-    verb.run(
-        run,
-        source,
-        output=output,
-        bands=bands,
-        levels=levels,
-        as_of=as_of,
-        trust=trust_run,
-        quiet=quiet,
-        fmt=fmt,
-    )
+    verb.run(run, source, output=output, bands=bands, levels=levels, as_of=as_of, trust=trust_run,
+             quiet=quiet, fmt=fmt)  # fmt: skip
 
 
 @verb("compare")
@@ -350,13 +322,7 @@ def compare(
     runs_dir: RunsDirOpt = Path("runs"),
     sort: Annotated[
         SortKey,
-        typer.Option(
-            "--sort",
-            metavar="METRIC",
-            help="Test metric (or column) to rank by: pr_auc, roc_auc, f1, mcc, precision, recall, "
-            "balanced_accuracy, log_loss, brier, val_pr_auc, val_f1, baseline_pr_auc, threshold, epochs, "
-            "best_epoch, train_loss_at_best, val_loss_at_best, fit_seconds, total_seconds.",
-        ),
+        typer.Option("--sort", metavar="METRIC", help=SORT_HELP),
     ] = "pr_auc",
     children: Annotated[
         bool,
@@ -375,6 +341,26 @@ def compare(
         list(run_dirs or []), all_runs=all_runs, runs_dir=runs_dir, sort=sort, out_dir=out_dir, quiet=quiet,
         children=children, fmt=fmt,
     )  # fmt: skip
+
+
+@verb("serve")
+def serve(
+    run: RunArg,
+    host: Annotated[str, typer.Option("--host", metavar="HOST", help=SERVE_HELP["host"])] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, metavar="N", help="The port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, metavar="N", help=SERVE_HELP["workers"])] = 1,
+    max_customers: Annotated[int, typer.Option(
+        "--max-customers", min=1, metavar="N", help="Most customers per request (more: a 422).")] = 1000,
+    max_body_bytes: Annotated[int, typer.Option(
+        "--max-body-bytes", min=1, metavar="N", help="Largest request body (larger: a 413).")] = 16 * 2**20,
+    trust_run: TrustRunOpt = False,
+    quiet: Annotated[bool, _quiet("warnings and errors (no request log)")] = False,
+) -> None:  # fmt: skip
+    """Serve a run over HTTP (POST /predict, GET /health, GET /metadata); needs the serve extra."""
+    from seqexp.commands import serve as verb
+
+    verb.run(run, host=host, port=port, workers=workers, trust=trust_run, max_customers=max_customers,
+             max_body_bytes=max_body_bytes, quiet=quiet)  # fmt: skip
 
 
 def main() -> None:

@@ -44,7 +44,7 @@ def with_as_of(data_cfg: Component, as_of: str | None, option: str = "--as-of") 
     try:
         return type(data_cfg).model_validate(values)
     except Exception as exc:  # pydantic ValidationError: name the option
-        first = str(exc).splitlines()
+        first = [line for line in str(exc).splitlines() if "errors.pydantic.dev" not in line]
         raise UserError(
             f"{option}: {as_of!r} is not a date such as 2001-03-01 ({first[-1].strip()})"
         ) from None

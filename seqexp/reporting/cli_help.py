@@ -47,4 +47,15 @@ EXAMPLES = {  # shown under each verb's help, one per line
     "predict": ["seqexp predict runs/20250101-120000-lstm_smote customers.parquet -o scores.csv"],
     "compare": ["seqexp compare --all --runs-dir runs --sort roc_auc -o report",
                 "seqexp compare runs/A runs/B --format json > board.json"],
+    "serve": ["seqexp serve runs/20250101-120000-bank_marketing_lightgbm --port 8000 --workers 2"],
 }  # fmt: skip
+
+SORT_HELP = (
+    "Test metric (or column) to rank by: pr_auc, roc_auc, f1, mcc, precision, recall, balanced_accuracy, "
+    "log_loss, brier, val_pr_auc, val_f1, baseline_pr_auc, threshold, epochs, best_epoch, "
+    "train_loss_at_best, val_loss_at_best, fit_seconds, total_seconds."
+)
+SERVE_HELP = {
+    "host": "Address to listen on (0.0.0.0: every interface; the service has no authentication).",
+    "workers": "Worker processes, each with its own copy of the model.",
+}
