@@ -33,6 +33,7 @@ Method = Literal["mean", "weighted", "rank", "stack"]
 Objective = Literal["pr_auc", "roc_auc"]
 Family = Literal["models", "balancers", "data", "sources", "all"]
 Format = Literal["table", "csv", "json"]
+ExportFormat = Literal["mlflow"]
 SortKey = Literal[
     "pr_auc", "roc_auc", "f1", "mcc", "precision", "recall", "balanced_accuracy", "log_loss", "brier",
     "val_pr_auc", "val_f1", "baseline_pr_auc", "threshold", "epochs", "best_epoch", "train_loss_at_best",
@@ -361,6 +362,21 @@ def serve(
 
     verb.run(run, host=host, port=port, workers=workers, trust=trust_run, max_customers=max_customers,
              max_body_bytes=max_body_bytes, quiet=quiet)  # fmt: skip
+
+
+@verb("export")
+def export(
+    run: RunArg,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help=SERVE_HELP["export"])] = "mlflow",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", metavar="DIR", help="Folder to write (default: RUN/exports/mlflow-TIME).")] = None,
+    trust_run: TrustRunOpt = False,
+    quiet: Annotated[bool, _quiet("the exported model's folder")] = False,
+) -> None:  # fmt: skip
+    """Export a run as a model another tool serves (an MLflow pyfunc model); prints its folder."""
+    from seqexp.commands import export as verb
+
+    verb.run(run, fmt=fmt, output=output, trust=trust_run, quiet=quiet)
 
 
 def main() -> None:

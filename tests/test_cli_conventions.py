@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import ROOT, TINY, run_cli
 
 VERBS = ("generate", "train", "validate", "list", "tune", "evaluate", "ensemble", "predict", "compare",
-         "serve")  # fmt: skip
+         "serve", "export")  # fmt: skip
 PYTHON_TYPES = re.compile(r"<(bool|str|int|float|path|Path|list\[[^>]*\]|int range|float range)>")
 QUIET = {  # what --quiet leaves on stdout, as each verb's help must say
     "train": "run folder's path", "tune": "tune folder's path", "evaluate": "evaluation folder's path",
@@ -130,6 +130,7 @@ def test_choices_in_the_parser_are_the_ones_the_verbs_accept() -> None:
     from seqexp import cli
     from seqexp.commands.compare import FORMATS
     from seqexp.commands.components import FAMILIES
+    from seqexp.commands.export import FORMATS as EXPORT_FORMATS
     from seqexp.ensembles.combine import METHODS, OBJECTIVES
     from seqexp.reporting.board import SORTABLE
 
@@ -137,6 +138,7 @@ def test_choices_in_the_parser_are_the_ones_the_verbs_accept() -> None:
     assert typing.get_args(cli.Objective) == OBJECTIVES
     assert set(typing.get_args(cli.Family)) == {*FAMILIES, "all"}
     assert typing.get_args(cli.Format) == FORMATS
+    assert typing.get_args(cli.ExportFormat) == EXPORT_FORMATS
     assert typing.get_args(cli.SortKey) == SORTABLE
 
 

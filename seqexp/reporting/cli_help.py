@@ -48,6 +48,7 @@ EXAMPLES = {  # shown under each verb's help, one per line
     "compare": ["seqexp compare --all --runs-dir runs --sort roc_auc -o report",
                 "seqexp compare runs/A runs/B --format json > board.json"],
     "serve": ["seqexp serve runs/20250101-120000-bank_marketing_lightgbm --port 8000 --workers 2"],
+    "export": ["seqexp export runs/20250101-120000-bank_marketing_lightgbm --format mlflow -o model"],
 }  # fmt: skip
 
 SORT_HELP = (
@@ -58,4 +59,5 @@ SORT_HELP = (
 SERVE_HELP = {
     "host": "Address to listen on (0.0.0.0: every interface; the service has no authentication).",
     "workers": "Worker processes, each with its own copy of the model.",
+    "export": "mlflow: an MLflow pyfunc model (encoding, scaling, model, calibration, threshold).",
 }

@@ -1,6 +1,7 @@
 """Every file name in a run folder (and in the folders the later commands write): the contract.
 
-``train`` writes them; ``evaluate``, ``predict``, ``compare``, ``ensemble`` and ``tune`` read them.
+``train`` writes them; ``evaluate``, ``predict``, ``compare``, ``ensemble``, ``tune``, ``serve`` and
+``export`` read them.
 A new output gets its name here, nowhere else, so a reader never guesses a writer's spelling.
 """
 
@@ -33,6 +34,17 @@ GBM_MODEL = "model_gbm.joblib"  # a pickle: loads only with --trust-run
 GBM_STATE = "model_gbm.json"
 LIGHTGBM_MODEL = "model_lightgbm.txt"  # LightGBM's own text format: plain numbers, no code
 LIGHTGBM_STATE = "model_lightgbm.json"  # the feature settings (last_steps, masked, classes)
+MODEL_FILES = (
+    KERAS_MODEL,
+    AUTOENCODER_STATE,
+    LOGISTIC_MODEL,
+    GBM_MODEL,
+    GBM_STATE,
+    LIGHTGBM_MODEL,
+    LIGHTGBM_STATE,
+)
+SCORING_FILES = (CONFIG, RUN, METRICS, PREPROCESS, DATA_SCHEMA, CALIBRATION, DRIFT, *MODEL_FILES)
+"""What scoring new customers reads from a run (``seqexp export`` copies these and nothing else)."""
 
 # --------------------------------------------------------------------------- figures
 ROC_PNG = "roc_curve.png"
@@ -55,6 +67,9 @@ BACKTEST_PNG = "backtest.png"
 # --------------------------------------------------------------------------- evaluate
 EVALUATIONS = "evaluations"  # a folder inside the run: one sub-folder per evaluation
 EVALUATION_JSON = "evaluation.json"  # written last: its presence means the evaluation is complete
+
+# --------------------------------------------------------------------------- export
+EXPORTS = "exports"  # a folder inside the run: one sub-folder per exported model
 
 # --------------------------------------------------------------------------- ensemble
 ENSEMBLE = "ensemble.json"  # member folders, weights, meta-model, rank references
