@@ -21,14 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from seqexp.errors import UserError
 from seqexp.serving.about import describe
 from seqexp.serving.limits import BodyLimit
-from seqexp.serving.requests import RawColumns, frame_of, request_model, requested_ids
+from seqexp.serving.requests import RawColumns, frame_of, requested_ids, validator
 from seqexp.serving.scorer import Scorer
 
 ENV = "SEQEXP_SERVE"
@@ -67,7 +68,7 @@ def create_app(settings: Settings, scorer: Scorer | None = None) -> FastAPI:
     """The service around one run, its model loaded once (``UserError`` when the run cannot be served)."""
     scorer = scorer or Scorer.open(Path(settings.run), trust=settings.trust)
     columns = scorer.columns
-    body_model = request_model(columns, max_customers=settings.max_customers)
+    check = validator(columns, max_customers=settings.max_customers)
     about = describe(scorer, limits={"max_customers": settings.max_customers,
                                      "max_body_bytes": settings.max_body_bytes})  # fmt: skip
     name = scorer.run.folder.name
@@ -78,7 +79,7 @@ def create_app(settings: Settings, scorer: Scorer | None = None) -> FastAPI:
         "Inputs are the raw columns of the run's data config, encoded as `seqexp predict` encodes a file.",
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    _handlers(app, columns, settings)
+    _failures(app)
     row_model = _row_model(scorer.header)
     answer = create_model(
         "PredictResponse",
@@ -100,16 +101,26 @@ def create_app(settings: Settings, scorer: Scorer | None = None) -> FastAPI:
         """The model, its threshold and rule, calibration, data fingerprint, test metrics, versions."""
         return about
 
-    def predict(body: body_model) -> JSONResponse:  # type: ignore[valid-type]
+    @app.post("/predict", response_model=answer, responses=ERRORS)
+    async def predict(request: Request) -> JSONResponse:
         """Score one or many customers (the run's raw columns; see the request schema)."""
-        return _predict(scorer, columns, body, name)
+        raw = await request.body()  # validated below, straight from the bytes (the schema: PredictRequest)
+        kind = request.headers.get("content-type", "none")
+        return await run_in_threadpool(_predict, scorer, check, raw, name, settings, kind)
 
-    app.post("/predict", response_model=answer, responses=ERRORS)(predict)
+    app.openapi = _openapi(app, check)  # type: ignore[method-assign]
     return app
 
 
-def _predict(scorer: Scorer, columns: RawColumns, body: BaseModel, name: str) -> JSONResponse:
-    if getattr(body, "explain", None):
+def _predict(
+    scorer: Scorer, check: TypeAdapter, raw: bytes, name: str, settings: Settings, content_type: str
+) -> JSONResponse:
+    columns = scorer.columns
+    try:
+        body = check.validate_json(raw)
+    except ValidationError as exc:
+        return _invalid(exc, columns, settings, content_type)
+    if body.get("explain"):
         return _problem(422, ["body", "explain"], "reasons are not available in this version; leave explain "
                         "out (seqexp explain will give reason codes)", "not_available")  # fmt: skip
     ids = requested_ids(body, columns)
@@ -121,7 +132,7 @@ def _predict(scorer: Scorer, columns: RawColumns, body: BaseModel, name: str) ->
         seen[cid] = i
     frame = frame_of(body, columns)
     try:
-        batch = scorer.score_frame(frame, as_of=getattr(body, "as_of", None))
+        batch = scorer.score_frame(frame, as_of=body.get("as_of"))
     except UserError as exc:
         text = str(exc)
         if text.startswith("as_of: "):
@@ -130,14 +141,14 @@ def _predict(scorer: Scorer, columns: RawColumns, body: BaseModel, name: str) ->
         return _problem(422, loc, msg, "data")
     by_id = {row["id"]: row for row in batch.rows}
     ordered = [by_id[cid] for cid in ids if cid in by_id] if len(by_id) == len(batch.rows) else batch.rows
-    why = f"no event before {batch.as_of}" + (" that the run's where filter keeps" if columns.other else "")
+    why = f"no event before {batch.as_of}" + (" that the run's where filter keeps" if columns.where else "")
     left = [{"id": cid, "reason": why} for cid in ids if cid not in by_id]
     answer = {"run": name, "customers": ordered, "as_of": batch.as_of, "unseen_levels": batch.unseen_levels,
               "left_out": left, "notes": batch.notes}  # fmt: skip
     return JSONResponse(answer)
 
 
-def _bad_time(frame: Any, body: BaseModel, columns: RawColumns) -> tuple[list[Any], str] | None:
+def _bad_time(frame: Any, body: dict[str, Any], columns: RawColumns) -> tuple[list[Any], str] | None:
     """Where the first timestamp that does not parse sits (``customers.i.events.j.TIME``) and what
     was expected, if a timestamp is the problem."""
     import numpy as np
@@ -150,7 +161,7 @@ def _bad_time(frame: Any, body: BaseModel, columns: RawColumns) -> tuple[list[An
     if not bad.any():
         return None
     row = int(bad.argmax())
-    counts = [0] + [len(c.events) for c in body.customers]  # type: ignore[attr-defined]
+    counts = [0] + [len(c["events"]) for c in body["customers"]]
     starts = np.cumsum(np.asarray(counts, dtype=np.int64))
     customer = int(np.searchsorted(starts, row, side="right")) - 1
     where = ["body", "customers", customer, "events", row - int(starts[customer]), columns.time]
@@ -170,21 +181,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _handlers(app: FastAPI, columns: RawColumns, settings: Settings) -> None:
-    @app.exception_handler(RequestValidationError)
-    def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        sent = request.headers.get("content-type", "none")
-        problems: dict[tuple, dict[str, Any]] = {}  # one per place: a union's members say it once
-        for error in exc.errors():
-            problem = _explained(error, columns, settings, sent)
-            problems.setdefault(tuple(problem["loc"]), problem)
-        listed = list(problems.values())
-        first = listed[0] if listed else {"loc": ["body"], "msg": "invalid request"}
-        where = ".".join(str(part) for part in first["loc"] if part != "body") or "body"
-        more = len(listed) - 1
-        line = f"{where}: {first['msg']}" + (f" (and {more} more problem(s) in detail)" if more > 0 else "")
-        return JSONResponse({"error": line, "detail": listed[:MAX_PROBLEMS]}, status_code=422)
-
+def _failures(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     def failed(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected failure on %s %s", request.method, request.url.path)
@@ -194,27 +191,60 @@ def _handlers(app: FastAPI, columns: RawColumns, settings: Settings) -> None:
         )
 
 
+def _invalid(
+    exc: ValidationError, columns: RawColumns, settings: Settings, content_type: str
+) -> JSONResponse:
+    """A 422: the first problem in one line, every problem (one per place) in ``detail``."""
+    problems: dict[tuple, dict[str, Any]] = {}  # a union's members say it once
+    for error in exc.errors():
+        problem = _explained(error, columns, settings, content_type)
+        problems.setdefault(tuple(problem["loc"]), problem)
+    listed = list(problems.values())
+    first = listed[0]
+    where = ".".join(str(part) for part in first["loc"] if part != "body") or "body"
+    more = len(listed) - 1
+    line = f"{where}: {first['msg']}" + (f" (and {more} more problem(s) in detail)" if more > 0 else "")
+    return JSONResponse({"error": line, "detail": listed[:MAX_PROBLEMS]}, status_code=422)
+
+
+def _openapi(app: FastAPI, check: TypeAdapter) -> Any:
+    """The OpenAPI schema with ``POST /predict``'s body: the validator's own JSON schema."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)  # fmt: skip
+            body = check.json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(body.pop("$defs", {}))
+            components["PredictRequest"] = body
+            ref = {"$ref": "#/components/schemas/PredictRequest"}
+            schema["paths"]["/predict"]["post"]["requestBody"] = {
+                "required": True, "content": {"application/json": {"schema": ref}}}  # fmt: skip
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return openapi
+
+
 def _explained(error: Any, columns: RawColumns, settings: Settings, content_type: str) -> dict[str, Any]:
     """pydantic's problem with the expected value in words where pydantic says less."""
-    loc, kind, msg = list(error.get("loc", [])), error.get("type", ""), error.get("msg", "")
-    if len(loc) > 1 and loc[-1] in UNION_MEMBERS:  # pydantic names the member of a union tried
+    loc, kind, msg = ["body", *error.get("loc", ())], error.get("type", ""), error.get("msg", "")
+    if len(loc) > 2 and loc[-1] in UNION_MEMBERS:  # pydantic names the member of a union tried
         loc = loc[:-1]
-    last = str(loc[-1]) if loc else ""
+    last = str(loc[-1])
     if kind == "json_invalid":
-        at = f" at character {loc[1]}" if len(loc) > 1 else ""
-        loc, msg = ["body"], f"not valid JSON{at} ({error.get('ctx', {}).get('error', msg)})"
+        hint = "" if "json" in content_type else f"; send JSON (this request's Content-Type: {content_type})"
+        msg = f"not valid JSON ({error.get('ctx', {}).get('error', msg)}){hint}"
     elif loc == ["body"] and kind in ("model_attributes_type", "dict_type", "missing"):
-        json_sent = "json" in content_type
-        msg = 'expected a JSON object {"customers": [...]}' + (
-            "" if json_sent else f" sent with Content-Type: application/json (this request: {content_type})"
-        )
+        msg = 'expected a JSON object {"customers": [...]}'
     elif kind == "missing":
         expected = columns.expected(last)
         msg = f"required: {expected}" if expected else "required"
     elif kind == "too_long" and loc[-1:] == ["customers"]:
         msg = (f"at most {settings.max_customers} customers per request (the server's --max-customers); "
                "split the batch")  # fmt: skip
-    elif kind == "extra_forbidden":
+    elif kind == "extra_forbidden" and len(loc) == 2:
         allowed = "customers, as_of, explain" if columns.kind == "events" else "customers, explain"
         msg = f"unknown key; a request holds {allowed}"
     elif kind == "too_short" and loc[-1:] == ["customers"]:

@@ -45,7 +45,9 @@ class Scorer:
         self.decision = run.decision
         self.bands = bands_for(run)
         self.header = self.task.predict_header()
-        self._score = run.scorer  # loads the model now (and traces a Keras one), not on the first request
+        # The model loads now (a Keras one traced), not on the first request; one thread per call:
+        # requests are small, and more processes (--workers), not threads, share the cores.
+        self._score = run.estimator.batch_scorer(threads=1)
         self._lock = threading.Lock()  # one model call at a time: the libraries' own threads do the rest
         self._warm_up()
 
