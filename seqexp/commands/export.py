@@ -17,7 +17,9 @@ FORMATS = ("mlflow",)
 
 
 def run(run_dir: Path, *, fmt: str, output: Path | None, trust: bool, quiet: bool) -> None:
-    from seqexp.reporting.console import result, say_for
+    from rich.markup import escape
+
+    from seqexp.reporting.console import err, result
     from seqexp.runfolder import files
     from seqexp.runfolder.reader import open_run
 
@@ -33,9 +35,10 @@ def run(run_dir: Path, *, fmt: str, output: Path | None, trust: bool, quiet: boo
     saved = open_run(run_dir, trust=trust)
     out = output or Path(run_dir) / files.EXPORTS / f"{fmt}-{datetime.now():%Y%m%d-%H%M%S}"
     export_mlflow(saved, Path(out), trust=trust)
-    say = say_for(quiet)
-    say(f"exported {Path(run_dir).name} as an MLflow pyfunc model (encoding, scaling, model, calibration, "
-        "threshold; seqexp's code inside)")  # fmt: skip
-    say(f"load it: mlflow.pyfunc.load_model('{out}'); serve it: mlflow models serve -m {out} "
-        "--env-manager local")  # fmt: skip
+    if not quiet:
+        for line in (f"exported {Path(run_dir).name} as an MLflow pyfunc model (encoding, scaling, model, "
+                     "calibration, threshold; seqexp's code inside)",
+                     f"load it: mlflow.pyfunc.load_model('{out}')",
+                     f"serve it: mlflow models serve -m {out} --env-manager local"):  # fmt: skip
+            err.print(f"[dim]{escape(line)}[/dim]", soft_wrap=True, highlight=False)
     result(out)

@@ -42,16 +42,18 @@ def run(
 ) -> None:
     require_serving()
     import uvicorn
+    from rich.markup import escape
 
-    from seqexp.reporting.console import say_for
+    from seqexp.reporting.console import err
     from seqexp.serving.app import APP_FACTORY, ENV, Settings, create_app
 
-    say = say_for(quiet)
     settings = Settings(str(Path(run_dir).resolve()), trust, max_customers, max_body_bytes)
     app = create_app(settings)  # opens the run and loads its model: its errors come before any server
     _check_port(host, port)
-    say(f"serving {Path(run_dir).name} at http://{host}:{port} with {workers} worker(s): POST /predict; "
-        "GET /health, /metadata, /docs")  # fmt: skip
+    if not quiet:
+        line = (f"serving {Path(run_dir).name} at http://{host}:{port} with {workers} worker(s): "
+                "POST /predict; GET /health, /metadata, /docs")  # fmt: skip
+        err.print(f"[dim]{escape(line)}[/dim]", soft_wrap=True, highlight=False)
     level = "warning" if quiet else "info"
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level=level, access_log=not quiet)

@@ -11,13 +11,16 @@ on every event), and ``params={"as_of": "2025-02-01"}`` for event logs; it retur
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
+import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import mlflow.pyfunc
+import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from seqexp.errors import UserError
@@ -41,10 +44,10 @@ class SeqexpModel(PythonModel):
     def load_context(self, context: Any) -> None:
         self._scorer = Scorer.open(Path(context.artifacts[RUN_ARTIFACT]), trust=self.trust)
 
-    def predict(self, context, model_input, params=None):  # noqa: ANN001, ANN201  (MLflow reads hints)
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         """Score the customers of ``model_input`` (raw rows, or events); ``params``: ``as_of``."""
-        import pandas as pd
-
         if self._scorer is None:
             self.load_context(context)
         assert self._scorer is not None
@@ -71,16 +74,28 @@ def export_mlflow(run: SavedRun, out: Path, *, trust: bool = False) -> Path:
         for name in files.SCORING_FILES:
             if (run.folder / name).is_file():
                 shutil.copy2(run.folder / name, copy / name)
-        mlflow.pyfunc.save_model(
-            str(out),
-            python_model=SeqexpModel(trust=trust),
-            artifacts={RUN_ARTIFACT: str(copy)},
-            code_paths=[str(Path(__file__).resolve().parents[1])],  # the seqexp package
-            pip_requirements=requirements(scorer),
-            signature=_signature(scorer),
-            metadata={"seqexp": _light(describe(scorer))},
-        )
+        logger = logging.getLogger("mlflow")  # quiet its notes on pickling and on input examples
+        level = logger.level
+        logger.setLevel(logging.ERROR)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                _save(out, scorer, copy, trust)
+        finally:
+            logger.setLevel(level)
     return out
+
+
+def _save(out: Path, scorer: Scorer, copy: Path, trust: bool) -> None:
+    mlflow.pyfunc.save_model(
+        str(out),
+        python_model=SeqexpModel(trust=trust),
+        artifacts={RUN_ARTIFACT: str(copy)},
+        code_paths=[str(Path(__file__).resolve().parents[1])],  # the seqexp package
+        pip_requirements=requirements(scorer),
+        signature=_signature(scorer),
+        metadata={"seqexp": _light(describe(scorer))},
+    )
 
 
 def requirements(scorer: Scorer) -> list[str]:
