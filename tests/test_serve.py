@@ -142,7 +142,9 @@ def test_not_json_and_too_large_bodies(server: Server) -> None:
     assert status == 422 and answer["error"].startswith("body: not valid JSON"), answer
     status, answer = server.call("POST", "/predict", raw=b"customers=1",
                                  headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
-    assert status == 422 and "not valid JSON" in answer["error"] and "x-www-form-urlencoded" in answer["error"]
+    assert (
+        status == 422 and "not valid JSON" in answer["error"] and "x-www-form-urlencoded" in answer["error"]
+    )
     padded = json.dumps({"customers": [ROW]}).encode() + b" " * MAX_BODY
     status, answer = server.call("POST", "/predict", raw=padded)
     assert (
@@ -203,3 +205,21 @@ def test_without_the_extra_serve_says_how_to_install_it(table_run: Path) -> None
                           text=True, timeout=120)  # fmt: skip
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "pip install 'seqexp[serve]'" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_an_ensemble_scores_as_predict(table_run: Path, tmp_path: Path) -> None:
+    """An ensemble run is served through its members, as ``predict`` reads it (in-process scorer)."""
+    from seqexp.serving.scorer import Scorer
+
+    data = table_run.parent.parent
+    other = run_cli("train", str(data / "config.yaml"), "--runs-dir", str(tmp_path), "-q",
+                    "--set", "model={name: logistic_regression}")  # fmt: skip
+    assert other.returncode == 0, other.stderr
+    done = run_cli("ensemble", str(table_run), other.stdout.strip(), "--runs-dir", str(tmp_path), "-q")
+    assert done.returncode == 0, done.stderr
+    ensemble = Path(done.stdout.strip())
+    customers(30, 5).drop(columns="y").to_csv(tmp_path / "new.csv", index=False)
+    done = run_cli("predict", str(ensemble), str(tmp_path / "new.csv"), "-o", str(tmp_path / "p.csv"), "-q")
+    assert done.returncode == 0, done.stderr
+    got = pd.DataFrame(Scorer.open(ensemble).score_frame(pd.read_csv(tmp_path / "new.csv")).rows)
+    pd.testing.assert_frame_equal(got, pd.read_csv(tmp_path / "p.csv"), check_dtype=False)

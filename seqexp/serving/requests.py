@@ -50,7 +50,9 @@ class RawColumns:
         if column == self.id:
             return "the customer's id (text or a number)"
         if column == self.time:
-            return f"a timestamp ({self.time_format or 'e.g. 2025-01-31 or 2025-01-31T12:30:00'})"
+            if self.time_format:
+                return f"a timestamp in the run's format {self.time_format!r}"
+            return "a timestamp such as 2025-01-31 or 2025-01-31T12:30:00"
         if column in self.numeric:
             return "a number, or null for a missing value"
         if column in self.categorical:
