@@ -12,7 +12,8 @@ unexpected failure is a 500 saying to look at the server's log, where the traceb
 string uvicorn's worker processes call (``--workers N``), reading the settings from ``SEQEXP_SERVE``.
 """
 
-# No `from __future__ import annotations`: FastAPI reads the endpoint's annotation, a generated model.
+from __future__ import annotations
+
 import json
 import logging
 import os
@@ -52,7 +53,7 @@ class Settings:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_environment(cls) -> "Settings":
+    def from_environment(cls) -> Settings:
         text = os.environ.get(ENV)
         if not text:
             raise RuntimeError(f"{ENV} is not set: start the service with `seqexp serve RUN`")
