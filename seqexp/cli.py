@@ -1,20 +1,19 @@
 """The ``seqexp`` command line: wiring only. Each verb parses its options and calls its module in
 ``seqexp/commands/``, imported when the verb runs, so ``--help``, ``validate`` and ``list`` never
-import TensorFlow, pandas or scikit-learn. Every verb has an example in its help, choices the parser
-lists and checks (exit code 2), metavars that say what to give (never a Python type), and option
-names that mean one thing across verbs (tests/test_cli_conventions.py).
-"""
+import TensorFlow, pandas or scikit-learn. Every verb has an example, choices the parser checks (exit
+2), metavars that say what to give, one meaning per option name (tests/test_cli_conventions.py)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 
 from seqexp.errors import UserError
-from seqexp.reporting.cli_help import EXAMPLES, HELP, Command, Group
+from seqexp.reporting import cli_help as choices  # the parser's choices, beside the help texts
+from seqexp.reporting.cli_help import EXAMPLES, HELP, SERVE_HELP, SORT_HELP, Command, Group
 
 app = typer.Typer(
     cls=Group, add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -28,17 +27,6 @@ def verb(name: str) -> Any:
     return app.command(name, cls=Command, epilog="\n\n".join(f"Example: {e}" for e in EXAMPLES[name]))
 
 
-# The parser's choices. Tests hold each list equal to the one the verb checks (tests/test_cli_conventions.py).
-Method = Literal["mean", "weighted", "rank", "stack"]
-Objective = Literal["pr_auc", "roc_auc"]
-Family = Literal["models", "balancers", "data", "sources", "all"]
-Format = Literal["table", "csv", "json"]
-SortKey = Literal[
-    "pr_auc", "roc_auc", "f1", "mcc", "precision", "recall", "balanced_accuracy", "log_loss", "brier",
-    "val_pr_auc", "val_f1", "baseline_pr_auc", "threshold", "epochs", "best_epoch", "train_loss_at_best",
-    "val_loss_at_best", "fit_seconds", "total_seconds",
-]  # fmt: skip
-
 ConfigArg = Annotated[Path, typer.Argument(
     help="Experiment YAML file.", show_default=False, metavar="CONFIG")]  # fmt: skip
 SetOpt = Annotated[list[str] | None, typer.Option(
@@ -48,15 +36,9 @@ TrustRunOpt = Annotated[bool, typer.Option(
     "--trust-run", help="Load pickled models from the run folder (runs code: trusted only).")]  # fmt: skip
 MlflowOpt = Annotated[bool, typer.Option("--mlflow", help=(
     "Also log the run to MLflow (MLFLOW_TRACKING_URI, else ./mlruns by the runs dir)."))]  # fmt: skip
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        metavar="DATE",
-        help="Event logs: build each customer's history strictly before DATE (default: the day after "
-        "the log's last event; for labels from the log, their cutoff).",
-    ),
-]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar="DATE", help=(
+    "Event logs: build each customer's history strictly before DATE (default: the day after the log's last "
+    "event; for labels from the log, their cutoff)."))]  # fmt: skip
 RunArg = Annotated[Path, typer.Argument(help="A completed run folder.", show_default=False, metavar="RUN")]
 
 
@@ -149,10 +131,9 @@ def validate(config: ConfigArg, overrides: SetOpt = None) -> None:
 
 @verb("list")
 def list_components(
-    family: Annotated[
-        Family, typer.Argument(help="Which registry (sources = data).", show_default=True, metavar="FAMILY")
-    ] = "all",
-) -> None:
+    family: Annotated[choices.Family, typer.Argument(
+        help="Which registry (sources = data).", show_default=True, metavar="FAMILY")] = "all",
+) -> None:  # fmt: skip
     """What each registry holds, with one line about each entry."""
     from seqexp.commands import components as verb
 
@@ -218,7 +199,7 @@ def evaluate(
     as_of: AsOfOpt = None,
     trust_run: TrustRunOpt = False,
     quiet: Annotated[bool, _quiet("the evaluation folder's path (no table, no notes)")] = False,
-    fmt: Annotated[Format, _format("the metrics now and at training")] = "table",
+    fmt: Annotated[choices.Format, _format("the metrics now and at training")] = "table",
 ) -> None:
     """Evaluate a run again (its test split, or new labelled data); prints the evaluation folder."""
     from seqexp.commands import evaluate as verb
@@ -233,7 +214,7 @@ def ensemble(
         typer.Argument(help="Run folders (same data and split).", show_default=False, metavar="RUN"),
     ] = None,
     method: Annotated[
-        Method, typer.Option("--method", "-m", help="How member scores are combined.")
+        choices.Method, typer.Option("--method", "-m", help="How member scores are combined.")
     ] = "mean",
     weights: Annotated[
         str | None,
@@ -251,8 +232,9 @@ def ensemble(
         int, typer.Option("--max-members", min=1, metavar="N", help="Largest subset searched.")
     ] = 3,
     objective: Annotated[
-        Objective, typer.Option("--objective", help="Validation metric that fits weights and picks subsets.")
-    ] = "pr_auc",
+        choices.Objective,
+        typer.Option("--objective", help="Validation metric that fits weights and picks subsets."),
+    ] = "pr_auc",  # fmt: skip
     from_tune: Annotated[
         Path | None,
         typer.Option("--from-tune", metavar="DIR", help="A tune run folder: take its best runs as members."),
@@ -291,33 +273,20 @@ def ensemble(
 @verb("predict")
 def predict(
     run: RunArg,
-    source: Annotated[
-        Path,
-        typer.Argument(
-            help="Customers to score: a data config YAML or a data file.", show_default=False, metavar="INPUT"
-        ),
-    ],
+    source: Annotated[Path, typer.Argument(
+        help="Customers to score: a data config YAML or a data file.", show_default=False, metavar="INPUT")],
     output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="CSV to write.")] = Path(
-        "scores.csv"
-    ),
-    bands: Annotated[
-        str | None,
-        typer.Option(
-            "--bands",
-            metavar="X,X,...",
-            help="Risk cut points, e.g. 0.3,0.7 (default: the run's evaluate.risk_bands).",
-        ),
-    ] = None,
-    levels: Annotated[
-        str | None,
-        typer.Option("--levels", metavar="NAME,NAME,...", help="Risk level names, e.g. low,medium,high."),
-    ] = None,
+        "scores.csv"),
+    bands: Annotated[str | None, typer.Option("--bands", metavar="X,X,...", help=(
+        "Risk cut points, e.g. 0.3,0.7 (default: the run's evaluate.risk_bands)."))] = None,
+    levels: Annotated[str | None, typer.Option(
+        "--levels", metavar="NAME,NAME,...", help="Risk level names, e.g. low,medium,high.")] = None,
     as_of: AsOfOpt = None,
     explain: Annotated[int | None, typer.Option("--explain", min=1, max=20, metavar="K",
                                                 help=HELP["predict_explain"])] = None,
     trust_run: TrustRunOpt = False,
     quiet: Annotated[bool, _quiet("the scores CSV's path (no summary)")] = False,
-    fmt: Annotated[Format, _format("the summary of what was scored")] = "table",
+    fmt: Annotated[choices.Format, _format("the summary of what was scored")] = "table",
 ) -> None:  # fmt: skip
     """Score new customers: id, score, label at the run's threshold, risk level; prints the CSV."""
     from seqexp.commands import predict as verb
@@ -356,14 +325,8 @@ def compare(
     ] = False,
     runs_dir: RunsDirOpt = Path("runs"),
     sort: Annotated[
-        SortKey,
-        typer.Option(
-            "--sort",
-            metavar="METRIC",
-            help="Test metric (or column) to rank by: pr_auc, roc_auc, f1, mcc, precision, recall, "
-            "balanced_accuracy, log_loss, brier, val_pr_auc, val_f1, baseline_pr_auc, threshold, epochs, "
-            "best_epoch, train_loss_at_best, val_loss_at_best, fit_seconds, total_seconds.",
-        ),
+        choices.SortKey,
+        typer.Option("--sort", metavar="METRIC", help=SORT_HELP),
     ] = "pr_auc",
     children: Annotated[
         bool,
@@ -373,7 +336,7 @@ def compare(
         Path, typer.Option("--output", "-o", metavar="DIR", help="Folder for the report.")
     ] = Path("report"),
     quiet: Annotated[bool, _quiet("the report folder's path (with --format csv/json: the document)")] = False,
-    fmt: Annotated[Format, _format("the leaderboard")] = "table",
+    fmt: Annotated[choices.Format, _format("the leaderboard")] = "table",
 ) -> None:
     """Leaderboard of runs, one table per data set, a CSV and one HTML file; prints the report folder."""
     from seqexp.commands import compare as verb
@@ -382,6 +345,42 @@ def compare(
         list(run_dirs or []), all_runs=all_runs, runs_dir=runs_dir, sort=sort, out_dir=out_dir, quiet=quiet,
         children=children, fmt=fmt,
     )  # fmt: skip
+
+
+@verb("serve")
+def serve(
+    run: RunArg,
+    host: Annotated[str, typer.Option("--host", metavar="HOST", help=SERVE_HELP["host"])] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, metavar="N", help="The port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, metavar="N", help=SERVE_HELP["workers"])] = 1,
+    max_customers: Annotated[int, typer.Option(
+        "--max-customers", min=1, metavar="N", help="Most customers per request (more: a 422).")] = 1000,
+    max_body_bytes: Annotated[int, typer.Option(
+        "--max-body-bytes", min=1, metavar="N", help="Largest request body (larger: a 413).")] = 16 * 2**20,
+    trust_run: TrustRunOpt = False,
+    quiet: Annotated[bool, _quiet("warnings and errors (no request log)")] = False,
+) -> None:  # fmt: skip
+    """Serve a run over HTTP (POST /predict, GET /health, GET /metadata); needs the serve extra."""
+    from seqexp.commands import serve as verb
+
+    verb.run(run, host=host, port=port, workers=workers, trust=trust_run, max_customers=max_customers,
+             max_body_bytes=max_body_bytes, quiet=quiet)  # fmt: skip
+
+
+@verb("export")
+def export(
+    run: RunArg,
+    fmt: Annotated[choices.ExportFormat, typer.Option("--format", "-f", help=SERVE_HELP["export"])] = (
+        "mlflow"),
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", metavar="DIR", help="Folder to write (default: RUN/exports/mlflow-TIME).")] = None,
+    trust_run: TrustRunOpt = False,
+    quiet: Annotated[bool, _quiet("the exported model's folder")] = False,
+) -> None:  # fmt: skip
+    """Export a run as a model another tool serves (an MLflow pyfunc model); prints its folder."""
+    from seqexp.commands import export as verb
+
+    verb.run(run, fmt=fmt, output=output, trust=trust_run, quiet=quiet)
 
 
 def main() -> None:

@@ -93,7 +93,10 @@ DATA_SOURCES = Registry(
     "data source",
     "builder(cfg, *, seed: int, schema: dict | None = None, labelled: bool = True) -> Dataset. "
     "With a saved run's schema the builder encodes new data exactly as at training (same columns, "
-    "levels, sequence length); labelled=False accepts rows without a label (y = -1).",
+    "levels, sequence length); labelled=False accepts rows without a label (y = -1). extras: check "
+    "(cfg) -> str, a sample check for seqexp validate; frame (cfg, frame, *, schema, labelled) -> Dataset, "
+    "for sources that read a file: the same encoding of a DataFrame already in memory (seqexp serve, "
+    "the exported MLflow model).",
 )
 BALANCERS = Registry(
     "balancer",

@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import ROOT, TINY, run_cli
 
 VERBS = ("generate", "train", "validate", "list", "tune", "evaluate", "ensemble", "predict", "compare",
-         "explain")  # fmt: skip
+         "explain", "serve", "export")  # fmt: skip
 PYTHON_TYPES = re.compile(r"<(bool|str|int|float|path|Path|list\[[^>]*\]|int range|float range)>")
 QUIET = {  # what --quiet leaves on stdout, as each verb's help must say
     "train": "run folder's path", "tune": "tune folder's path", "evaluate": "evaluation folder's path",
@@ -67,12 +67,16 @@ def test_the_top_level_help_has_no_python_types_and_offers_completion() -> None:
     assert not PYTHON_TYPES.findall(shown) and "--install-completion" in shown and "--version" in shown
 
 
-@pytest.mark.parametrize("args", [["--help"], ["list"], ["validate", str(TINY)], ["compare", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["list"], ["validate", str(TINY)], ["compare", "--help"], ["serve", "--help"]]
+)
 def test_light_commands_import_no_heavy_library(args: list[str]) -> None:
-    """``--help``, ``list`` and ``validate`` stay fast: no TensorFlow, pandas, scikit-learn, Jinja2."""
+    """``--help``, ``list`` and ``validate`` stay fast: no TensorFlow, LightGBM, pandas, scikit-learn,
+    Jinja2, FastAPI, uvicorn or MLflow."""
     code = (
         "import sys, atexit; atexit.register(lambda: print(sorted(m for m in ('pandas', 'sklearn', "
-        "'tensorflow', 'jinja2', 'matplotlib') if m in sys.modules), file=sys.stderr)); "
+        "'tensorflow', 'lightgbm', 'jinja2', 'matplotlib', 'fastapi', 'uvicorn', 'mlflow') "
+        "if m in sys.modules), file=sys.stderr)); "
         f"sys.argv = ['seqexp', *{args!r}]; from seqexp.cli import main; main()"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -126,19 +130,22 @@ def test_choices_in_the_parser_are_the_ones_the_verbs_accept() -> None:
     from seqexp import cli
     from seqexp.commands.compare import FORMATS
     from seqexp.commands.components import FAMILIES
+    from seqexp.commands.export import FORMATS as EXPORT_FORMATS
     from seqexp.ensembles.combine import METHODS, OBJECTIVES
     from seqexp.reporting.board import SORTABLE
 
-    assert typing.get_args(cli.Method) == METHODS
-    assert typing.get_args(cli.Objective) == OBJECTIVES
-    assert set(typing.get_args(cli.Family)) == {*FAMILIES, "all"}
-    assert typing.get_args(cli.Format) == FORMATS
-    assert typing.get_args(cli.SortKey) == SORTABLE
+    assert typing.get_args(cli.choices.Method) == METHODS
+    assert typing.get_args(cli.choices.Objective) == OBJECTIVES
+    assert set(typing.get_args(cli.choices.Family)) == {*FAMILIES, "all"}
+    assert typing.get_args(cli.choices.Format) == FORMATS
+    assert typing.get_args(cli.choices.ExportFormat) == EXPORT_FORMATS
+    assert typing.get_args(cli.choices.SortKey) == SORTABLE
 
 
 def test_one_meaning_per_option_name_across_verbs() -> None:
     """An option name has one type across verbs (``--threshold`` is a number wherever it is shown);
-    hidden options are old spellings kept for scripts."""
+    hidden options are old spellings kept for scripts. A choice is a choice: its values may differ by
+    verb (``--format``: table, csv or json for a verb's document; mlflow for ``export``)."""
     import typer
 
     from seqexp.cli import app
@@ -150,6 +157,7 @@ def test_one_meaning_per_option_name_across_verbs() -> None:
             if param.param_type_name != "option" or getattr(param, "hidden", False):
                 continue
             kind = str(param.type_descriptor.annotation)
+            kind = "a choice" if kind.startswith("typing.Literal[") else kind
             for opt in param.opts:
                 meanings.setdefault(opt, set()).add(kind)
     mixed = {opt: kinds for opt, kinds in meanings.items() if len(kinds) > 1}

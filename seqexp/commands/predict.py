@@ -17,7 +17,7 @@ import numpy as np
 from seqexp.data.dataset import Dataset
 from seqexp.errors import UserError
 from seqexp.pipeline.encode import build_input, data_config_for, unseen_levels
-from seqexp.pipeline.scoring import CHUNK, score_chunks
+from seqexp.pipeline.scoring import CHUNK, bands_for, score_chunks
 from seqexp.runfolder.atomic import atomic_path
 from seqexp.runfolder.reader import SavedRun, open_run
 from seqexp.tasks import Scored
@@ -92,29 +92,6 @@ def write_scores(
             kept.append(scores)
     scored.drift = against_run(run, data, np.concatenate(kept) if kept else np.zeros(0))
     return scored
-
-
-def bands_for(run: SavedRun, cuts: list[float] | None = None, levels: list[str] | None = None) -> RiskBands:
-    """Bands from the command line, else the run config's ``evaluate.risk_bands``/``risk_levels``,
-    on calibrated probabilities. The top level starts no lower than the decision threshold (in
-    probability) unless ``evaluate.risk_below_threshold``, so "high" never holds a customer the
-    decision leaves out."""
-    evaluate = run.cfg.evaluate
-    cuts = cuts if cuts is not None else list(getattr(evaluate, "risk_bands", RiskBands.cuts))
-    if levels is None:
-        configured = list(getattr(evaluate, "risk_levels", RiskBands.levels))
-        levels = configured if len(configured) == len(cuts) + 1 else _default_levels(len(cuts))
-    at = run.metrics.get("threshold_probability")
-    if at is not None and cuts and not getattr(evaluate, "risk_below_threshold", False):
-        below = cuts[-2] if len(cuts) > 1 else 0.0
-        cuts = [*cuts[:-1], min(max(cuts[-1], float(at)), 1 - 1e-9)]
-        if cuts[-1] <= below:  # the threshold sits under the level below: keep the cuts increasing
-            cuts[-1] = below + 1e-9
-    return RiskBands(tuple(cuts), tuple(levels))
-
-
-def _default_levels(n_cuts: int) -> list[str]:
-    return ["low", "medium", "high"] if n_cuts == 2 else [f"band{i + 1}" for i in range(n_cuts + 1)]
 
 
 def predict_run(

@@ -31,6 +31,14 @@ def read_log(cfg: EventsConfig, report: dict[str, Any], notes: list[str]) -> pd.
     events = read_frame(
         cfg.path, what="data.path", sep=cfg.sep, header=cfg.header, column_names=cfg.column_names
     )
+    return clean_log(events, cfg, report, notes)
+
+
+def clean_log(
+    events: pd.DataFrame, cfg: EventsConfig, report: dict[str, Any], notes: list[str]
+) -> pd.DataFrame:
+    """Events as read: exact duplicates counted (and dropped unless ``duplicates: keep``), ids present,
+    timestamps parsed strictly."""
     require_columns(events, [cfg.id, cfg.time], where="data", path=cfg.path)
     duplicated = events.duplicated()
     report["duplicate_rows"] = int(duplicated.sum())

@@ -17,6 +17,7 @@ the run's derive, where, columns, levels and aggregate settings are used, never 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from seqexp.data.event_labels import (
 )
 from seqexp.data.event_log import (
     check_events,
+    clean_log,
     filtered,
     log1p_columns,
     new_schema,
@@ -57,12 +59,26 @@ else:
     pd = lazy_module("pandas")  # imported on first use: light commands never pay for it
 
 
-@DATA_SOURCES.register(EventsConfig, tags=("file", "sequence"), check=check_events)
+def events_from_frame(
+    cfg: EventsConfig, frame: pd.DataFrame, *, schema: dict | None = None, labelled: bool = True
+) -> Dataset:
+    """Encode an event log already in memory (a served request) exactly as ``build_events`` encodes
+    the file's; ``cfg.path`` only names where the events came from in messages."""
+    return _dataset(cfg, lambda report, notes: clean_log(frame, cfg, report, notes), schema, labelled)
+
+
+@DATA_SOURCES.register(EventsConfig, tags=("file", "sequence"), check=check_events, frame=events_from_frame)
 def build_events(
     cfg: EventsConfig, *, seed: int, schema: dict | None = None, labelled: bool = True
 ) -> Dataset:
     """Read the log, derive and filter, keep each customer's history before the reference date,
     build sequences and/or aggregates, and the labels."""
+    return _dataset(cfg, lambda report, notes: read_log(cfg, report, notes), schema, labelled)
+
+
+def _dataset(
+    cfg: EventsConfig, read: Callable[[dict, list], pd.DataFrame], schema: dict | None, labelled: bool
+) -> Dataset:
     if labelled and cfg.labels is None:
         raise DataError(
             "data.labels: required to train: {path: labels.csv, column: label} "
@@ -70,7 +86,7 @@ def build_events(
         )
     report: dict[str, Any] = {}
     notes: list[str] = []
-    raw = read_log(cfg, report, notes)
+    raw = read(report, notes)
     derive = dict(cfg.derive) if schema is None else schema.get("derive", {})
     raw = filtered(derive_columns(raw, derive, path=cfg.path),
                     cfg.where if schema is None else schema.get("where"), cfg, report, notes)  # fmt: skip

@@ -105,7 +105,11 @@ def parse_times(values: pd.Series, fmt: str | None, *, column: str, path: str | 
             f"(first at data row {data_row(values, int(np.flatnonzero(values.isna().to_numpy())[0]))})"
         )
     text = values.astype(str).str.strip()
-    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    # Each distinct text parsed once (a log repeats its dates): the same values as parsing every cell,
+    # in order of first appearance, so a format inferred from the first value is the same too.
+    codes, distinct = pd.factorize(text)
+    parsed = pd.Series(pd.to_datetime(pd.Index(distinct), format=fmt, errors="coerce").take(codes),
+                       index=text.index, name=text.name)  # fmt: skip
     bad = parsed.isna().to_numpy()
     if bad.any():
         sample = text.to_numpy()[bad][0]
@@ -241,8 +245,15 @@ def mostly_numbers(values: pd.Series, share: float = 0.9) -> Any | None:
 
 def categorical_codes(values: pd.Series, levels: list[str]) -> tuple[np.ndarray, int]:
     """Codes of ``values`` among ``levels`` (missing -> the missing level); -1 and a count for unseen."""
-    text = values.astype(object).where(values.notna(), MISSING_LEVEL).astype(str)
-    codes = pd.Categorical(text, categories=levels).codes.astype(np.int64)
+    # The text of each value as ``astype(str)`` writes it, looked up among the levels: the codes a
+    # Categorical with these categories gives, without its per-call cost (a served row pays it per
+    # column) or its deprecated acceptance of values outside the categories.
+    present = values.notna().to_numpy()
+    text = [
+        str(v) if keep else MISSING_LEVEL
+        for v, keep in zip(values.to_numpy(dtype=object), present, strict=True)
+    ]
+    codes = pd.Index(levels, dtype=object).get_indexer(text).astype(np.int64)
     return codes, int((codes < 0).sum())
 
 

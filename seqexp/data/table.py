@@ -191,12 +191,11 @@ def check_table(cfg: TableConfig) -> str:
     return f"{len(sample)} sample rows of {Path(cfg.path).name} read: the named columns are there"
 
 
-@DATA_SOURCES.register(TableConfig, tags=("file", "table"), check=check_table)
-def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labelled: bool = True) -> Dataset:
-    """Read the table and encode it (with ``schema``: exactly as the run's training data was)."""
-    frame = read_frame(
-        cfg.path, what="data.path", sep=cfg.sep, header=cfg.header, column_names=cfg.column_names
-    )
+def table_from_frame(
+    cfg: TableConfig, frame: pd.DataFrame, *, schema: dict | None = None, labelled: bool = True
+) -> Dataset:
+    """Encode rows already in memory (a served request) exactly as ``build_table`` encodes the file's;
+    ``cfg.path`` only names where they came from in messages."""
     notes: list[str] = []
     if schema is None:
         named = [c for c in (cfg.id, cfg.target) if c] + cfg.drop + cfg.numeric + cfg.categorical
@@ -262,6 +261,15 @@ def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labe
     report.update(missing_values=missing, unseen_levels=unseen, notes=notes)
     return Dataset(X=X, y=y, ids=ids, feature_names=names, onehot_groups=groups, report=report, schema=schema,
                    position=position)  # fmt: skip
+
+
+@DATA_SOURCES.register(TableConfig, tags=("file", "table"), check=check_table, frame=table_from_frame)
+def build_table(cfg: TableConfig, *, seed: int, schema: dict | None = None, labelled: bool = True) -> Dataset:
+    """Read the table and encode it (with ``schema``: exactly as the run's training data was)."""
+    frame = read_frame(
+        cfg.path, what="data.path", sep=cfg.sep, header=cfg.header, column_names=cfg.column_names
+    )
+    return table_from_frame(cfg, frame, schema=schema, labelled=labelled)
 
 
 def class_report(y: np.ndarray, n_classes: int) -> dict[str, Any]:

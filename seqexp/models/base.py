@@ -67,9 +67,10 @@ class Estimator(ABC):
     def save(self, folder: Path) -> Path:
         """Write the model into ``folder``; return the file written."""
 
-    def batch_scorer(self) -> Callable[[ModelInput], np.ndarray]:
+    def batch_scorer(self, threads: int | None = None) -> Callable[[ModelInput], np.ndarray]:
         """A scoring function for many calls on chunks of rows (``predict`` unless a family has a
-        faster path); callers build it once and reuse it."""
+        faster path); callers build it once and reuse it. ``threads``: at most this many threads per
+        call, for families that spread one call over threads (a service of small requests: 1)."""
         return self.predict
 
     @property

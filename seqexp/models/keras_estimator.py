@@ -142,7 +142,7 @@ class KerasEstimator(Estimator):
     def architecture(self) -> Any:
         return self.model
 
-    def batch_scorer(self) -> Callable[[ModelInput], np.ndarray]:
+    def batch_scorer(self, threads: int | None = None) -> Callable[[ModelInput], np.ndarray]:
         """A traced ``tf.function`` over the model call: it avoids ``model.predict``'s per-call set-up
         (a data pipeline and callbacks), which dominates on chunks of a few thousand rows; the
         signature leaves the batch axis free, so a smaller last chunk is not retraced."""

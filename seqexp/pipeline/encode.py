@@ -12,6 +12,7 @@ aggregates repeated on every real step; ``as_trained`` rebuilds that layout for 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,14 +29,15 @@ def data_config_for(run: SavedRun, source: Path, as_of: str | None = None) -> Co
     """The data section that reads ``source``: a YAML data config, or a data file put in place of
     the path of the run's own data section; ``as_of`` (a date) sets the reference date features are
     built before (and, for labels from the log, the cutoff the label window starts at)."""
-    return _as_of(_data_config(run, source), as_of)
+    return with_as_of(_data_config(run, source), as_of)
 
 
-def _as_of(data_cfg: Component, as_of: str | None) -> Component:
+def with_as_of(data_cfg: Component, as_of: str | None, option: str = "--as-of") -> Component:
+    """The data section with ``reference_date`` set to ``as_of`` (``option`` names where it came from)."""
     if as_of is None:
         return data_cfg
     if "reference_date" not in type(data_cfg).model_fields:
-        raise UserError(f"--as-of: the run's data source '{data_cfg.name}' has no dates; leave --as-of out")
+        raise UserError(f"{option}: the run's data source '{data_cfg.name}' has no dates; leave {option} out")
     values = data_cfg.model_dump(mode="json", by_alias=True)
     values["reference_date"] = as_of
     labels = values.get("labels")
@@ -46,9 +48,9 @@ def _as_of(data_cfg: Component, as_of: str | None) -> Component:
     try:
         return type(data_cfg).model_validate(values)
     except Exception as exc:  # pydantic ValidationError: name the option
-        first = str(exc).splitlines()
+        first = [line for line in str(exc).splitlines() if "errors.pydantic.dev" not in line]
         raise UserError(
-            f"--as-of: {as_of!r} is not a date such as 2001-03-01 ({first[-1].strip()})"
+            f"{option}: {as_of!r} is not a date such as 2001-03-01 ({first[-1].strip()})"
         ) from None
 
 
@@ -96,6 +98,36 @@ def build_input(run: SavedRun, data_cfg: Component, *, labelled: bool) -> Datase
         data_cfg, seed=run.cfg.seed, schema=run.schema or None, labelled=labelled
     )
     data = as_trained(run, data)
+    check_shape(run, data)
+    return data
+
+
+def frame_encoder(run: SavedRun) -> Any:
+    """The run's data source's encoder of in-memory rows, ``(cfg, frame, *, schema, labelled)``; a
+    ``UserError`` for sources that generate their data (nothing to send them)."""
+    from seqexp.registry import DATA_SOURCES
+
+    name = run.cfg.data.name
+    encoder = DATA_SOURCES.get(name).extras.get("frame")
+    if encoder is None:
+        readers = ", ".join(e.name for e in DATA_SOURCES if "frame" in e.extras)
+        raise UserError(
+            f"{run.folder}: the run's data source '{name}' builds its own data, so there are no raw "
+            f"columns to send it; serve or export a run trained on {readers} data"
+        )
+    return encoder
+
+
+def encode_frame(
+    run: SavedRun, frame: Any, *, as_of: str | None = None, where: str = "request", option: str = "as_of"
+) -> Dataset:
+    """Rows (a table's) or events (a log's) already in a DataFrame, encoded with the run's schema
+    exactly as ``seqexp predict`` encodes a file of them (``as_of`` as ``--as-of``); ``where`` names
+    them in messages."""
+    cfg = with_as_of(run.cfg.data, as_of, option)
+    if "path" in type(cfg).model_fields:
+        cfg = cfg.model_copy(update={"path": where})  # messages say where the rows came from
+    data = as_trained(run, frame_encoder(run)(cfg, frame, schema=run.schema or None, labelled=False))
     check_shape(run, data)
     return data
 

@@ -3,7 +3,7 @@ example under every verb's help (tests/test_cli_conventions.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from typer.core import TyperCommand, TyperGroup
 
@@ -32,6 +32,19 @@ class Group(_HelpWithoutType, TyperGroup):
     pass
 
 
+# The parser's choices (seqexp/cli.py); tests hold each list equal to the one the verb checks
+# (tests/test_cli_conventions.py).
+Method = Literal["mean", "weighted", "rank", "stack"]
+Objective = Literal["pr_auc", "roc_auc"]
+Family = Literal["models", "balancers", "data", "sources", "all"]
+Format = Literal["table", "csv", "json"]
+ExportFormat = Literal["mlflow"]
+SortKey = Literal[
+    "pr_auc", "roc_auc", "f1", "mcc", "precision", "recall", "balanced_accuracy", "log_loss", "brier",
+    "val_pr_auc", "val_f1", "baseline_pr_auc", "threshold", "epochs", "best_epoch", "train_loss_at_best",
+    "val_loss_at_best", "fit_seconds", "total_seconds",
+]  # fmt: skip
+
 EXAMPLES = {  # shown under each verb's help, one per line
     "generate": ["seqexp generate configs/tiny.yaml --out data/tiny"],
     "validate": ["seqexp validate configs/lstm_smote.yaml --set model.units=[32]"],
@@ -50,10 +63,22 @@ EXAMPLES = {  # shown under each verb's help, one per line
                 "seqexp explain runs/20250101-120000-lstm_smote customers.parquet"],
     "compare": ["seqexp compare --all --runs-dir runs --sort roc_auc -o report",
                 "seqexp compare runs/A runs/B --format json > board.json"],
+    "serve": ["seqexp serve runs/20250101-120000-bank_marketing_lightgbm --port 8000 --workers 2"],
+    "export": ["seqexp export runs/20250101-120000-bank_marketing_lightgbm --format mlflow -o model"],
 }  # fmt: skip
 
 HELP = {  # option and argument help too long to sit in seqexp/cli.py's one-line declarations
     "predict_explain": "Add reason_1..reason_K: each customer's top K reasons (docs/explain.md).",
     "explain_input": "Customers to explain: a data config YAML or a data file (default: the run's test "
     "split; for another --as-of date, use predict --explain).",
+}
+SORT_HELP = (
+    "Test metric (or column) to rank by: pr_auc, roc_auc, f1, mcc, precision, recall, balanced_accuracy, "
+    "log_loss, brier, val_pr_auc, val_f1, baseline_pr_auc, threshold, epochs, best_epoch, "
+    "train_loss_at_best, val_loss_at_best, fit_seconds, total_seconds."
+)
+SERVE_HELP = {
+    "host": "Address to listen on (0.0.0.0: every interface; the service has no authentication).",
+    "workers": "Worker processes, each with its own copy of the model.",
+    "export": "mlflow: an MLflow pyfunc model (encoding, scaling, model, calibration, threshold).",
 }

@@ -1,7 +1,7 @@
 """Every file name in a run folder (and in the folders the later commands write): the contract.
 
-``train`` writes them; ``evaluate``, ``predict``, ``compare``, ``ensemble``, ``tune`` and ``explain``
-read them.
+``train`` writes them; ``evaluate``, ``predict``, ``compare``, ``ensemble``, ``tune``, ``explain``,
+``serve`` and ``export`` read them.
 A new output gets its name here, nowhere else, so a reader never guesses a writer's spelling.
 """
 
@@ -34,6 +34,17 @@ GBM_MODEL = "model_gbm.joblib"  # a pickle: loads only with --trust-run
 GBM_STATE = "model_gbm.json"
 LIGHTGBM_MODEL = "model_lightgbm.txt"  # LightGBM's own text format: plain numbers, no code
 LIGHTGBM_STATE = "model_lightgbm.json"  # the feature settings (last_steps, masked, classes)
+MODEL_FILES = (
+    KERAS_MODEL,
+    AUTOENCODER_STATE,
+    LOGISTIC_MODEL,
+    GBM_MODEL,
+    GBM_STATE,
+    LIGHTGBM_MODEL,
+    LIGHTGBM_STATE,
+)
+SCORING_FILES = (CONFIG, RUN, METRICS, PREPROCESS, DATA_SCHEMA, CALIBRATION, DRIFT, *MODEL_FILES)
+"""What scoring new customers reads from a run (``seqexp export`` copies these and nothing else)."""
 
 # --------------------------------------------------------------------------- figures
 ROC_PNG = "roc_curve.png"
@@ -64,6 +75,9 @@ IMPORTANCE_FEATURES_PNG = "importance_by_feature.png"
 IMPORTANCE_STEPS_PNG = "importance_by_step.png"
 REASONS_CSV = "reasons.csv"  # per customer: the top reasons, their direction and contribution
 EXPLANATION_JSON = "explanation.json"  # written last: its presence means the explanation is complete
+
+# --------------------------------------------------------------------------- export
+EXPORTS = "exports"  # a folder inside the run: one sub-folder per exported model
 
 # --------------------------------------------------------------------------- ensemble
 ENSEMBLE = "ensemble.json"  # member folders, weights, meta-model, rank references

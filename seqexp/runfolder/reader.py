@@ -178,8 +178,8 @@ class CombinedEstimator:
         columns = [to_p(m.estimator.predict(X)) for m, to_p in zip(self.members, self._maps, strict=True)]
         return self.combiner.combine(np.column_stack(columns))
 
-    def batch_scorer(self) -> Any:
-        scorers = [m.estimator.batch_scorer() for m in self.members]
+    def batch_scorer(self, threads: int | None = None) -> Any:
+        scorers = [m.estimator.batch_scorer(threads) for m in self.members]
         maps = self._maps
         return lambda X: self.combiner.combine(
             np.column_stack([to_p(score(X)) for score, to_p in zip(scorers, maps, strict=True)])
