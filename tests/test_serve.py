@@ -81,6 +81,27 @@ def test_scores_equal_seqexp_predict_on_the_same_customers(server: Server, table
     assert any("imputed" in note for note in answer["notes"])
 
 
+def test_reasons_are_the_ones_predict_explain_writes(server: Server, table_run: Path, tmp_path: Path) -> None:
+    new = customers(30, 3)
+    new.drop(columns="y").to_csv(tmp_path / "new.csv", index=False)
+    scores = tmp_path / "scores.csv"
+    result = run_cli(
+        "predict", str(table_run), str(tmp_path / "new.csv"), "-o", str(scores), "--explain", "2", "-q"
+    )
+    assert result.returncode == 0, result.stderr
+    expected = pd.read_csv(scores, keep_default_na=False)
+    rows = [
+        {k: (None if pd.isna(v) else v) for k, v in r.items()}
+        for r in new.drop(columns="y").to_dict("records")
+    ]
+    status, answer = server.call("POST", "/predict", {"customers": rows, "explain": 2})
+    assert status == 200, answer
+    got = {c["id"]: c["reasons"] for c in answer["customers"]}
+    for row in expected.itertuples():
+        assert got[row.id] == [r for r in (row.reason_1, row.reason_2) if r], row.id
+    assert all(len(r) == 2 and r[0] for r in got.values())
+
+
 def test_one_customer(server: Server) -> None:
     status, answer = server.call("POST", "/predict", {"customers": [
         {"id": "c-1", "x": 1.5, "amount": 120.0, "region": "north", "y": "ignored"}]})  # fmt: skip
@@ -120,7 +141,7 @@ ROW = {"id": 1, "x": 0.3, "amount": 80.0, "region": "south"}
         ({"customers": [{**ROW, "x": "high"}]}, "customers.0.x", "expected a number, or null"),
         ({"customers": [{k: v for k, v in ROW.items() if k != "amount"}]}, "customers.0.amount", "required"),
         ({"customers": [ROW], "as_of": "2024-01-01"}, "as_of", "unknown key"),
-        ({"customers": [ROW], "explain": 3}, "explain", "reasons are not available in this version"),
+        ({"customers": [ROW], "explain": 21}, "explain", "20"),
         ({"customers": [ROW, ROW]}, "customers.1.id", "send each customer once"),
         ({"customers": []}, "customers", "at least one customer"),
         ({"customer": ROW}, "customers", "required"),

@@ -121,9 +121,6 @@ def _predict(
         body = check.validate_json(raw)
     except ValidationError as exc:
         return _invalid(exc, columns, settings, content_type)
-    if body.get("explain"):
-        return _problem(422, ["body", "explain"], "reasons are not available in this version; leave explain "
-                        "out (seqexp explain will give reason codes)", "not_available")  # fmt: skip
     ids = requested_ids(body, columns)
     seen: dict[Any, int] = {}
     for i, cid in enumerate(ids):
@@ -133,9 +130,11 @@ def _predict(
         seen[cid] = i
     frame = frame_of(body, columns)
     try:
-        batch = scorer.score_frame(frame, as_of=body.get("as_of"))
+        batch = scorer.score_frame(frame, as_of=body.get("as_of"), explain=body.get("explain"))
     except UserError as exc:
         text = str(exc)
+        if body.get("explain") and ("cannot be explained" in text or "explain covers" in text):
+            return _problem(422, ["body", "explain"], text.split(": ", 1)[-1], "not_available")
         if text.startswith("as_of: "):
             return _problem(422, ["body", "as_of"], text[len("as_of: ") :], "date")
         loc, msg = _bad_time(frame, body, columns) or (["body"], text)

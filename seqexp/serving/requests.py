@@ -134,7 +134,7 @@ def request_type(columns: RawColumns, *, max_customers: int) -> Any:
     """The ``POST /predict`` body for a run with these raw columns, as a pydantic-validated TypedDict."""
     limit = Field(min_length=1, max_length=max_customers, description=f"1 to {max_customers} customers.")
     reasons = Field(
-        ge=0, description="Reason codes per customer: not available in this version (a 422 says so)."
+        ge=0, le=20, description="Each customer's top K reasons (0 or absent: none), as predict --explain K."
     )
     explain = NotRequired[Annotated[int | None, reasons]]
     if columns.kind == "table":

@@ -61,9 +61,17 @@ class Scorer:
         if shape:
             self._score(np.zeros((1, *shape), dtype=np.float32))
 
-    def score_frame(self, frame: Any, *, as_of: str | None = None, where: str = "request") -> Batch:
+    def score_frame(
+        self, frame: Any, *, as_of: str | None = None, where: str = "request", explain: int | None = None
+    ) -> Batch:
         """Score the customers of ``frame`` (a table's rows, or a log's events); ``as_of`` as
-        ``predict --as-of``. Raises a ``UserError`` (a ``DataError``) for data that cannot be encoded."""
+        ``predict --as-of``; ``explain`` K adds each customer's top K ``reasons``, as ``predict
+        --explain K`` writes them. Raises a ``UserError`` (a ``DataError``) for data that cannot be
+        encoded, or a run whose model cannot be explained."""
+        if explain:
+            from seqexp.explain.columns import check_reasons
+
+            check_reasons(self.run, explain)  # before any work: the run's model can give reasons
         data = encode_frame(self.run, frame, as_of=as_of, where=where, option="as_of")
         scored = self.task.new_scored(Path(where), self.decision, self.bands)
         rows: list[tuple[Any, ...]] = []
@@ -73,6 +81,8 @@ class Scorer:
         kinds = [float if name in FLOAT_COLUMNS else None for name in self.header]
         header = self.header
         typed = [{n: k(v) if k else v for n, k, v in zip(header, kinds, row, strict=True)} for row in rows]
+        if explain:
+            self._add_reasons(data, typed, explain)
         reference = data.report.get("reference_date")
         return Batch(typed, str(reference)[:19] if reference else None, unseen_levels(data),
                      list(data.report.get("notes", [])))  # fmt: skip
@@ -81,7 +91,14 @@ class Scorer:
         with self._lock:
             return list(score_chunks(self.run, data, score=self._score))
 
-    def reasons(self, batch: Batch, k: int) -> None:
-        """The hook for per-customer reason codes (``explain: K`` in a request): not in this version.
-        ``seqexp explain`` will give them; wire it here, adding ``reasons`` to each row."""
-        raise NotImplementedError("reasons are not available in this version")
+    def _add_reasons(self, data: Any, rows: list[dict[str, Any]], top: int) -> None:
+        """``reasons`` on each row: the customer's top ``top`` reason texts (seqexp/explain), the rows
+        being in the data's order as the scores are."""
+        from seqexp.explain.layout import Layout
+        from seqexp.explain.rows import explain_chunks
+
+        with self._lock:
+            parts = list(explain_chunks(self.run, data, Layout.of_run(self.run), top))
+        texts = [[r.text for r in reasons] for part in parts for reasons in part.reasons]
+        for row, reasons in zip(rows, texts, strict=True):
+            row["reasons"] = reasons
