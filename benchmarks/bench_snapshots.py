@@ -71,7 +71,8 @@ def child(spec: str) -> None:
     started = time.perf_counter()
     rows = 0
     for data in sections:
-        built = build_events(validate_config({"data": data}).data, seed=0)
+        split = {"method": "time"} if "snapshots" in data else {}
+        built = build_events(validate_config({"data": data, "split": split}).data, seed=0)
         rows += len(built.y)
     seconds = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

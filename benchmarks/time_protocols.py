@@ -24,7 +24,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 C = "configs/"
-LAST_TAFENG = ["--set", "data.snapshots=null", "--set", "data.labels.cutoff=2001-02-01"]
 LAST_RETAIL = ["--set", "data.snapshots=null", "--set", "data.labels.cutoff=2014-12-22"]
 STUDIES: dict[str, list[tuple[str, list[str]]]] = {
     "tafeng_lightgbm": [

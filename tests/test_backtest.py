@@ -21,7 +21,8 @@ def config(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("backtest")
     log = write_log(folder / "log.csv")
     cfg = {
-        "name": "bt", "seed": 1, "data": snapshot_section(log), "model": {"name": "logistic_regression"},
+        "name": "bt", "seed": 1, "data": snapshot_section(log), "split": {"method": "time"},
+        "model": {"name": "logistic_regression"},
         "evaluate": {"threshold": "max_f1", "baseline": "none", "bootstrap": 0},
     }  # fmt: skip
     path = folder / "bt.yaml"
@@ -62,7 +63,7 @@ def test_one_child_per_test_cutoff_each_trained_on_the_past(parent: Path) -> Non
 
 def test_compare_ranks_a_backtest_apart_from_a_single_split(parent: Path, config: Path) -> None:
     runs = parent.parent
-    single = run_cli("train", str(config), "--set", "split.method=time", "--runs-dir", str(runs), "-q")
+    single = run_cli("train", str(config), "--runs-dir", str(runs), "-q")
     assert single.returncode == 0, single.stderr
     result = run_cli("compare", "--all", "--runs-dir", str(runs), "--format", "json")
     assert result.returncode == 0, result.stderr

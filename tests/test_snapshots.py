@@ -41,7 +41,9 @@ def section(**data) -> dict:
 
 def build(tmp_path: Path, text: str = LOG, **data):
     (tmp_path / "log.csv").write_text(text)
-    cfg = validate_config({"data": section(**data)}, config_dir=tmp_path).data
+    values = section(**data)
+    split = {"method": "time"} if values.get("snapshots") else {}  # a random split of snapshots is refused
+    cfg = validate_config({"data": values, "split": split}, config_dir=tmp_path).data
     return build_events(cfg, seed=0)
 
 

@@ -102,9 +102,12 @@ def experiment(section: dict, **extra) -> object:
 
 
 def test_a_random_split_of_snapshots_is_refused(log: Path) -> None:
-    cfg = experiment(snapshot_section(log))
+    with pytest.raises(ConfigError, match="split.method: holdout would put one customer's examples"):
+        experiment(snapshot_section(log))  # said by the config, before any run folder
+    cfg = experiment(snapshot_section(log), split={"method": "time"})
+    holdout = cfg.model_copy(update={"split": SplitConfig()})  # past the config check: the split says it too
     with pytest.raises(UserError, match="split.method: holdout would put one customer's examples"):
-        make_split(cfg, load_dataset(cfg))
+        make_split(holdout, load_dataset(holdout))
 
 
 def test_train_out_of_time_records_the_protocol_and_each_cutoff(log: Path, tmp_path: Path) -> None:
@@ -162,13 +165,14 @@ def test_ordered_split_of_a_table_by_a_date_column(table: Path, tmp_path: Path) 
 def test_ordered_needs_a_table_and_time_needs_snapshots(log: Path, table: Path) -> None:
     events = {**snapshot_section(log), "snapshots": None,
               "labels": {"cutoff": "2024-04-01", "horizon_days": 14, "where": "is_target == 1"}}  # fmt: skip
-    cfg = experiment(events, split={"method": "ordered"})
+    with pytest.raises(ConfigError, match="split.method: ordered applies to tables"):
+        experiment(events, split={"method": "ordered"})
+    cfg = experiment(events).model_copy(update={"split": SplitConfig(method="ordered")})
     with pytest.raises(UserError, match="ordered applies to tables"):
         make_split(cfg, load_dataset(cfg))
     section = {"name": "table", "path": str(table), "target": "y", "numeric": ["x"], "drop": ["when"]}
-    cfg = experiment(section, split={"method": "time"})
-    with pytest.raises(UserError, match="split.method: time needs examples at several cutoffs"):
-        make_split(cfg, load_dataset(cfg))
+    with pytest.raises(ConfigError, match="split.method: time needs examples at several cutoffs"):
+        experiment(section, split={"method": "time"})
     with pytest.raises(UserError, match="split.by: column 'nope'"):
         cfg = experiment(section, split={"method": "ordered", "by": "nope"})
         make_split(cfg, load_dataset(cfg))

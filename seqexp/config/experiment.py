@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union, cast
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from seqexp import components  # noqa: F401  (fills the registries)
 from seqexp.config.section import Component, Section
@@ -60,3 +60,27 @@ class ExperimentConfig(Section):
     tune: TuneConfig | None = Field(
         None, description="Hyperparameter search for `seqexp tune` (docs/tune.md)."
     )
+
+    @model_validator(mode="after")
+    def _split_fits_the_data(self) -> ExperimentConfig:
+        """A split the data can hold, refused before any run folder exists (docs/time.md)."""
+        snapshots = getattr(self.data, "snapshots", None) is not None
+        method = self.split.method
+        if snapshots and method in ("holdout", "kfold"):
+            raise ValueError(
+                f"split.method: {method} would put one customer's examples at different snapshot cutoffs "
+                "in different parts at random; use split: {method: time} (or seqexp backtest), or one "
+                "data.labels.cutoff without data.snapshots for a random split of customers"
+            )
+        if method == "time" and not snapshots:
+            raise ValueError(
+                "split.method: time needs examples at several cutoffs: set data.snapshots (event logs); "
+                "for a table in time order use split.method: ordered"
+            )
+        if method == "ordered" and self.data.name != "table":
+            raise ValueError(
+                f"split.method: ordered applies to tables (rows in time order), not {self.data.name} data; "
+                "for an event log use data.snapshots with split.method: time"
+            )
+        return self
+

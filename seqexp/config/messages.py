@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from types import UnionType
 from typing import Any, Union, get_origin
 
@@ -106,6 +107,8 @@ def format_error(err: dict[str, Any]) -> str:
         return f"{where}: expected a mapping of keys, got {show(err.get('input'))}"
     message = str(err.get("msg", "invalid"))
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if not path and re.match(r"[a-z_]+(\.[a-z_]+)+: ", message):  # a rule across sections names its key
+        return message
     return (
         f"{where}: {message[0].lower() + message[1:] if message else message} (got {show(err.get('input'))})"
     )
