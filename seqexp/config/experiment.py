@@ -83,4 +83,3 @@ class ExperimentConfig(Section):
                 "for an event log use data.snapshots with split.method: time"
             )
         return self
-
