@@ -103,6 +103,9 @@ def _note(data: Dataset, note: str) -> Dataset:
     return replace(data, report=report)
 
 
+OPTIONAL_ARRAYS = ("mask", "static", "cutoffs", "position")  # Dataset arrays a source may leave None
+
+
 def store(folder: Path, key: str, data: Dataset) -> bool:
     """Write the entry (arrays first, metadata last, both atomically); False when ids cannot be
     stored without pickle (mixed types), in which case nothing is written."""
@@ -116,7 +119,7 @@ def store(folder: Path, key: str, data: Dataset) -> bool:
         ids = ids.astype(str)
     folder.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {"X": data.X, "y": data.y, "ids": ids}
-    for name in ("mask", "static", "cutoffs", "position"):
+    for name in OPTIONAL_ARRAYS:
         if getattr(data, name) is not None:
             arrays[name] = getattr(data, name)
     with atomic_path(folder / f"{key}.npz") as tmp, tmp.open("wb") as handle:
@@ -143,8 +146,7 @@ def load(folder: Path, key: str) -> Dataset | None:
         meta = json.loads(meta_path.read_text())
         with np.load(arrays_path, allow_pickle=False) as arrays:
             X, y, ids = arrays["X"], arrays["y"], arrays["ids"]
-            names = ("mask", "static", "cutoffs", "position")
-            optional = {n: arrays[n] if n in arrays.files else None for n in names}
+            optional = {n: arrays[n] if n in arrays.files else None for n in OPTIONAL_ARRAYS}
     except (OSError, ValueError, KeyError):
         return None  # damaged entry: rebuild (and overwrite it)
     if meta.get("ids_object"):

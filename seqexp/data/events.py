@@ -48,6 +48,7 @@ from seqexp.data.events_config import EventsConfig, FileLabels, WindowLabels, ne
 from seqexp.data.expressions import condition, derive_columns
 from seqexp.data.readers import OTHER_CLASS, check_two_classes, learn_levels, require_columns, top_levels
 from seqexp.data.sequences import build_sequences
+from seqexp.data.split import horizon_of
 from seqexp.data.table import class_report
 from seqexp.errors import DataError
 from seqexp.lazy import lazy_module
@@ -125,7 +126,7 @@ def _dataset(
         if learning:
             schema["snapshots"] = {"cutoffs": [str(timestamp(c)) for c in snapshots],
                                    "horizon_days": cfg.labels.horizon_days}  # type: ignore[union-attr]  # fmt: skip
-        return _snapshot_dataset(raw, events, cfg, schema, snapshots, report, notes)
+        return _snapshot_dataset(raw, events, cfg, schema, snapshots, len(all_customers), report, notes)
     seq, agg, ids, unseen = _examples(events[before], cfg, schema, reference, lumped)
     if agg is not None:
         report["aggregate_features"] = len(agg.names)
@@ -232,6 +233,7 @@ def _snapshot_dataset(
     cfg: EventsConfig,
     schema: dict[str, Any],
     cutoffs: list[Any],
+    customers: int,
     report: dict[str, Any],
     notes: list[str],
 ) -> Dataset:
@@ -240,9 +242,10 @@ def _snapshot_dataset(
 
     The log is read, derived, filtered and sorted by time ONCE; each cutoff's history is then a
     prefix of the sorted events (one ``searchsorted``), and its positives a slice of the sorted
-    label events. Customers without an event before a cutoff have no example at it (counted)."""
+    label events. Customers of the log (``customers`` of them) without an event before a cutoff have
+    no example at it (counted)."""
     assert isinstance(cfg.labels, WindowLabels) and cfg.labels.horizon_days is not None
-    horizon = np.timedelta64(round(cfg.labels.horizon_days * 86400), "s")
+    horizon = horizon_of(cfg.labels.horizon_days)
     moments = [timestamp(c) for c in cutoffs]
     order = np.argsort(events[cfg.time].to_numpy(), kind="stable")
     by_time = events.iloc[order]
@@ -256,7 +259,6 @@ def _snapshot_dataset(
     label_times = label_events[cfg.time].to_numpy()[label_order]
     label_ids = label_events[cfg.id].to_numpy()[label_order]
     last_day = pd.Timestamp(times.max()).normalize() + pd.Timedelta(days=1)
-    customers = len(pd.unique(events[cfg.id]))
     lumped = schema.get("max_levels", {})
     parts: list[tuple[Any, ...]] = []
     rows: list[dict[str, Any]] = []

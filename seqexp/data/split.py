@@ -112,17 +112,20 @@ def _both_classes(y: np.ndarray, parts: dict[str, np.ndarray], how: str) -> None
             )
 
 
-def time_split(
-    cutoffs: np.ndarray, ids: np.ndarray, y: np.ndarray, horizon_days: float, split: SplitConfig
-) -> Split:
-    """Out of time: test at ``split.test_cutoff`` (default the latest cutoff), validate at
-    ``split.val_cutoff`` (default the latest cutoff whose label window ends by the test cutoff), train
-    on every cutoff whose label window ends by the validation cutoff. The gap is enforced: no training
-    label window reaches past the validation cutoff, and the validation one not past the test cutoff;
-    examples at cutoffs in between belong to no part (counted). ``customers: disjoint`` also leaves
-    the test customers out of validation and training, and the validation customers out of training."""
-    horizon = np.timedelta64(round(horizon_days * 86400), "s")
-    dates = np.unique(cutoffs)
+def horizon_of(days: float) -> np.timedelta64:
+    """A label horizon in days as the seconds the snapshot cutoffs are compared in."""
+    return np.timedelta64(round(days * 86400), "s")
+
+
+def cutoff_parts(
+    dates: np.ndarray, horizon_days: float, test_cutoff: Any = None, val_cutoff: Any = None
+) -> tuple[np.ndarray, np.datetime64, np.datetime64]:
+    """The training cutoffs, the validation cutoff and the test cutoff among the sorted snapshot
+    ``dates``: the test at ``test_cutoff`` (default the latest), validation at ``val_cutoff`` (default
+    the latest cutoff whose label window ends by the test cutoff), training at every cutoff whose label
+    window ends by the validation cutoff. A ``DataError`` when the dates cannot hold the three parts.
+    ``time_split`` and the backtest's choice of test cutoffs both follow this one rule."""
+    horizon = horizon_of(horizon_days)
     shown = ", ".join(str(d)[:10] for d in dates)
 
     def named(value: Any, key: str) -> np.datetime64:
@@ -131,9 +134,9 @@ def time_split(
             raise DataError(f"split.{key}: {str(value)[:19]} is not a snapshot cutoff; the cutoffs: {shown}")
         return moment
 
-    test = named(split.test_cutoff, "test_cutoff") if split.test_cutoff is not None else dates[-1]
-    if split.val_cutoff is not None:
-        val = named(split.val_cutoff, "val_cutoff")
+    test = named(test_cutoff, "test_cutoff") if test_cutoff is not None else dates[-1]
+    if val_cutoff is not None:
+        val = named(val_cutoff, "val_cutoff")
         if val + horizon > test:
             raise DataError(
                 f"split.val_cutoff: its {horizon_days:g}-day label window reaches past the test cutoff "
@@ -153,6 +156,19 @@ def time_split(
             f"split.method time: no cutoff's {horizon_days:g}-day label window ends by the validation cutoff "
             f"{str(val)[:10]} (cutoffs: {shown}); add earlier snapshots or shorten labels.horizon_days"
         )
+    return train_dates, val, test
+
+
+def time_split(
+    cutoffs: np.ndarray, ids: np.ndarray, y: np.ndarray, horizon_days: float, split: SplitConfig
+) -> Split:
+    """Out of time, in the parts ``cutoff_parts`` chooses. The gap is enforced: no training label
+    window reaches past the validation cutoff, and the validation one not past the test cutoff;
+    examples at cutoffs in between belong to no part (counted). ``customers: disjoint`` also leaves
+    the test customers out of validation and training, and the validation customers out of training."""
+    train_dates, val, test = cutoff_parts(
+        np.unique(cutoffs), horizon_days, split.test_cutoff, split.val_cutoff
+    )
     train_rows, val_rows, test_rows = np.isin(cutoffs, train_dates), cutoffs == val, cutoffs == test
     removed = {"train": 0, "val": 0}
     if split.customers == "disjoint":

@@ -14,12 +14,11 @@ from typing import Any
 import numpy as np
 
 from seqexp.config.experiment import ExperimentConfig
-from seqexp.errors import UserError
+from seqexp.data.split import cutoff_parts
+from seqexp.errors import DataError, UserError
 from seqexp.pipeline.fit import Say
 from seqexp.pipeline.groups import GroupResult, train_group
 from seqexp.runfolder import atomic, files, lifecycle
-
-DAY = np.timedelta64(86400, "s")
 
 
 def test_cutoffs(cfg: ExperimentConfig, tests: int) -> list[np.datetime64]:
@@ -31,19 +30,17 @@ def test_cutoffs(cfg: ExperimentConfig, tests: int) -> list[np.datetime64]:
             "backtest: the data need snapshots at several cutoffs: data.snapshots: {every_days: 7, "
             "from: ..., to: ...} with labels: {horizon_days: ..., where: ...}"
         )
-    if cfg.split.method not in ("holdout", "time"):
-        raise UserError(
-            f"backtest: each cutoff is an out-of-time split; remove split.method: {cfg.split.method}"
-        )
     if cfg.repeats > 1:
         raise UserError("backtest: one run per test cutoff; remove repeats (or run one backtest per seed)")
-    horizon = round(cfg.data.labels.horizon_days * 86400) * np.timedelta64(1, "s")  # type: ignore[attr-defined]
-    dates = np.array([np.datetime64(d, "s") for d in snapshots.dates()])
+    horizon_days = cfg.data.labels.horizon_days  # type: ignore[attr-defined]
+    dates = np.unique([np.datetime64(d, "s") for d in snapshots.dates()])
     usable = []
     for test in dates:
-        val = dates[dates + horizon <= test]
-        if len(val) and (dates + horizon <= val[-1]).any():
-            usable.append(test)
+        try:
+            cutoff_parts(dates, horizon_days, test_cutoff=test)  # the rule split.method time follows
+        except DataError:
+            continue  # no validation or training cutoff a label window before this one
+        usable.append(test)
     if len(usable) < tests:
         shown = ", ".join(str(d)[:10] for d in usable) or "none"
         raise UserError(
@@ -99,22 +96,22 @@ def _cell(value: Any) -> str:
 
 
 def cutoff_row(child: Path) -> dict[str, Any]:
-    """One test cutoff: its base rates, the ranking metrics, and the threshold's transfer."""
+    """One test cutoff: its base rates, the ranking metrics, and the threshold's transfer (the
+    child's test metrics at its validation threshold, against the max-F1 threshold on the test
+    scores themselves, in hindsight)."""
     import json
 
     import pandas as pd
-    from sklearn.metrics import precision_recall_curve
+
+    from seqexp.tasks.binary_metrics import binary_metrics, choose_threshold
 
     metrics = json.loads((child / files.METRICS).read_text())
     run = lifecycle.read_run(child)
-    split = metrics["split"]
-    test = pd.read_csv(child / files.PREDICTIONS)
-    val = pd.read_csv(child / files.VAL_PREDICTIONS)
-    y, score, chosen = test["y_true"].to_numpy(), test["score"].to_numpy(), test["y_pred"].to_numpy()
-    hits = int((chosen & y).sum())
-    precision, recall, thresholds = precision_recall_curve(y, score)
-    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
-    best = int(np.argmax(f1[:-1])) if len(thresholds) else 0
+    split, test = metrics["split"], metrics["test"]
+    predictions = pd.read_csv(child / files.PREDICTIONS)
+    y, score = predictions["y_true"].to_numpy(), predictions["score"].to_numpy()
+    best = choose_threshold("max_f1", y, score)
+    hindsight = binary_metrics(y, score, best)
     snapshots = {s["cutoff"]: s for s in run.get("data_report", {}).get("snapshots", [])}
     train = [snapshots[c] for c in split["train_cutoffs"] if c in snapshots]
     examples = sum(s["examples"] for s in train)
@@ -123,19 +120,19 @@ def cutoff_row(child: Path) -> dict[str, Any]:
         "val_cutoff": split["val_cutoff"][:10],
         "train_cutoffs": len(split["train_cutoffs"]),
         "train_base_rate": round(sum(s["positives"] for s in train) / examples, 4) if examples else None,
-        "val_base_rate": round(float(val["y_true"].mean()), 4),
-        "test_base_rate": round(float(y.mean()), 4),
-        "test_customers": len(y),
-        "pr_auc": metrics["test"]["pr_auc"],
-        "roc_auc": metrics["test"]["roc_auc"],
-        "mcc": metrics["test"]["mcc"],
+        "val_base_rate": round(metrics["val"]["positive_rate"], 4),
+        "test_base_rate": round(test["positive_rate"], 4),
+        "test_customers": test["rows"],
+        "pr_auc": test["pr_auc"],
+        "roc_auc": test["roc_auc"],
+        "mcc": test["mcc"],
         "threshold": metrics["threshold"],
-        "predicted_positive_rate": round(float(chosen.mean()), 4),
-        "precision_at_threshold": round(hits / max(int(chosen.sum()), 1), 4),
-        "recall_at_threshold": round(hits / max(int(y.sum()), 1), 4),
-        "f1_at_threshold": metrics["test"]["f1"],
-        "best_f1_in_hindsight": round(float(f1[best]), 4),
-        "best_threshold_in_hindsight": round(float(thresholds[best]), 4) if len(thresholds) else None,
-        "precision_at_best": round(float(precision[best]), 4),
-        "recall_at_best": round(float(recall[best]), 4),
+        "predicted_positive_rate": round(test["predicted_positive_rate"], 4),
+        "precision_at_threshold": round(test["precision"], 4),
+        "recall_at_threshold": round(test["recall"], 4),
+        "f1_at_threshold": test["f1"],
+        "best_f1_in_hindsight": round(hindsight["f1"], 4),
+        "best_threshold_in_hindsight": round(best, 4),
+        "precision_at_best": round(hindsight["precision"], 4),
+        "recall_at_best": round(hindsight["recall"], 4),
     }
