@@ -96,7 +96,9 @@ DATA_SOURCES = Registry(
     "levels, sequence length); labelled=False accepts rows without a label (y = -1). extras: check "
     "(cfg) -> str, a sample check for seqexp validate; frame (cfg, frame, *, schema, labelled) -> Dataset, "
     "for sources that read a file: the same encoding of a DataFrame already in memory (seqexp serve, "
-    "the exported MLflow model).",
+    "the exported MLflow model); events (cfg) -> dict, for sources that generate an event log: the "
+    "events data section reading the files seqexp generate writes (predict and serve read logs through "
+    "it); saved (data, schema) -> Dataset, data as a run saved with an older encoding reads it.",
 )
 BALANCERS = Registry(
     "balancer",

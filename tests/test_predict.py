@@ -96,7 +96,7 @@ class EventsCsvConfig(Section):
 
 
 def build_events_csv(cfg: EventsCsvConfig, *, seed: int, schema: dict | None = None, labelled: bool = True):
-    from seqexp.data.synthetic import sequences_from_transactions
+    from seqexp.data.synthetic import SyntheticTransactionsConfig, sequences_from_transactions
 
     events = pd.read_csv(cfg.path, parse_dates=["timestamp"])
     needed = ["customer_id", "timestamp", "type", "amount"] + (["label"] if labelled else [])
@@ -104,7 +104,8 @@ def build_events_csv(cfg: EventsCsvConfig, *, seed: int, schema: dict | None = N
     if missing:
         raise DataError(f"{cfg.path}: missing column {', '.join(missing)}; has {', '.join(events.columns)}")
     labels = events.groupby("customer_id", as_index=False)["label"].first() if labelled else None
-    return sequences_from_transactions(events, labels, cfg.sequence_length)
+    synthetic = SyntheticTransactionsConfig(sequence_length=cfg.sequence_length)
+    return sequences_from_transactions(events, labels, synthetic, schema)
 
 
 @pytest.fixture
@@ -159,12 +160,42 @@ def test_predict_a_file_missing_a_column_is_a_data_error(file_run, tmp_path: Pat
 
 
 def test_a_file_for_a_run_whose_source_reads_no_files(tiny_run: Path, tmp_path: Path) -> None:
+    from seqexp.data.next_shop import SyntheticNextShopConfig
     from seqexp.pipeline.encode import data_config_for
     from seqexp.runfolder.reader import open_run
 
     path = _events_file(tmp_path)
+    run = open_run(tiny_run)
+    next_shop = replace(run, cfg=run.cfg.model_copy(update={"data": SyntheticNextShopConfig()}))
     with pytest.raises(UserError, match="does not read files; give a data config YAML"):
-        data_config_for(open_run(tiny_run), path)
+        data_config_for(next_shop, path)
+    # A synthetic run saved before its data went through the events builder has no events schema.
+    old = Path(__file__).parent / "fixtures" / "runs_v0_1" / "logistic"
+    with pytest.raises(UserError, match="did not encode its data as an event log.*train the run again"):
+        data_config_for(open_run(old), path)
+
+
+def test_a_synthetic_run_scores_the_files_generate_writes(tiny: Tiny, tiny_run: Path, tmp_path: Path) -> None:
+    """generate -> train -> predict the generated log: the run's test customers get the scores the run
+    gave them; evaluate --data with the generated data.yaml (log and labels) scores them alike."""
+    out = tmp_path / "gen"
+    assert run_cli("generate", str(tiny.path), "--out", str(out)).returncode == 0  # the run's config and seed
+    saved = pd.read_csv(tiny_run / "predictions.csv").set_index("id")
+    scores = tmp_path / "scores.csv"
+    done = run_cli("predict", str(tiny_run), str(out / "events.parquet"), "-o", str(scores), "-q")
+    assert done.returncode == 0, done.stderr
+    scored = pd.read_csv(scores).set_index("id")
+    assert len(scored) == 400 and set(saved.index) < set(scored.index)
+    np.testing.assert_array_equal(scored.loc[saved.index, "score"], saved["score"])
+    bare = run_cli("evaluate", str(tiny_run), "--data", str(out / "events.parquet"))
+    assert bare.returncode == 2 and "data.yaml" in bare.stderr and "Traceback" not in bare.stderr
+    done = run_cli("evaluate", str(tiny_run), "--data", str(out / "data.yaml"), "-q")
+    assert done.returncode == 0, done.stderr
+    folder = Path(done.stdout.strip().splitlines()[-1])
+    evaluated = pd.read_csv(folder / "predictions.csv").set_index("id")
+    labels = pd.read_parquet(out / "labels.parquet").set_index("customer_id")["label"]
+    assert len(evaluated) == 400 and (evaluated["y_true"] == labels.loc[evaluated.index]).all()
+    np.testing.assert_array_equal(evaluated.loc[saved.index, "score"], saved["score"])
 
 
 def test_predict_cli_bad_input(tiny_run: Path, tmp_path: Path) -> None:

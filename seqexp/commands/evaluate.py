@@ -116,7 +116,7 @@ def _own_test_split(run: SavedRun, notes: list[str]) -> tuple[str, Dataset, Mode
 def _new_data(
     run: SavedRun, source: Path, notes: list[str], as_of: str | None = None
 ) -> tuple[str, Dataset, ModelInput, dict]:
-    data_cfg = data_config_for(run, source, as_of)
+    data_cfg = data_config_for(run, source, as_of, labelled=True)
     data = build_input(run, data_cfg, labelled=True)
     if (data.y < 0).any():
         raise DataError(

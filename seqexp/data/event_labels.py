@@ -37,12 +37,20 @@ def same_id_type(left: pd.Series, right: pd.Series) -> tuple[pd.Series, pd.Serie
     return left.astype(str), right.astype(str)
 
 
-def file_labels(cfg: EventsConfig, ids: np.ndarray, report: dict[str, Any], notes: list[str]) -> np.ndarray:
+def file_labels(
+    cfg: EventsConfig,
+    ids: np.ndarray,
+    report: dict[str, Any],
+    notes: list[str],
+    table: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """Each customer's label from ``data.labels.path`` (or ``table``, that file already in memory)."""
     spec = cfg.labels
     assert isinstance(spec, FileLabels)
     id_col = spec.id or cfg.id
-    table = read_frame(spec.path, what="data.labels.path", sep=spec.sep, header=spec.header,
-                       column_names=spec.column_names)  # fmt: skip
+    if table is None:
+        table = read_frame(spec.path, what="data.labels.path", sep=spec.sep, header=spec.header,
+                           column_names=spec.column_names)  # fmt: skip
     require_columns(table, [id_col, spec.column], where="data.labels", path=spec.path)
     if table[id_col].duplicated().any():
         sample = table.loc[table[id_col].duplicated(), id_col].iloc[0]

@@ -61,11 +61,17 @@ else:
 
 
 def events_from_frame(
-    cfg: EventsConfig, frame: pd.DataFrame, *, schema: dict | None = None, labelled: bool = True
+    cfg: EventsConfig,
+    frame: pd.DataFrame,
+    *,
+    schema: dict | None = None,
+    labelled: bool = True,
+    labels: pd.DataFrame | None = None,
 ) -> Dataset:
-    """Encode an event log already in memory (a served request) exactly as ``build_events`` encodes
-    the file's; ``cfg.path`` only names where the events came from in messages."""
-    return _dataset(cfg, lambda report, notes: clean_log(frame, cfg, report, notes), schema, labelled)
+    """Encode an event log already in memory (a served request, a generated log) exactly as
+    ``build_events`` encodes the file's; ``cfg.path`` only names where the events came from in
+    messages. ``labels``: the table ``data.labels.path`` would hold, already in memory."""
+    return _dataset(cfg, lambda report, notes: clean_log(frame, cfg, report, notes), schema, labelled, labels)
 
 
 @DATA_SOURCES.register(EventsConfig, tags=("file", "sequence"), check=check_events, frame=events_from_frame)
@@ -78,7 +84,11 @@ def build_events(
 
 
 def _dataset(
-    cfg: EventsConfig, read: Callable[[dict, list], pd.DataFrame], schema: dict | None, labelled: bool
+    cfg: EventsConfig,
+    read: Callable[[dict, list], pd.DataFrame],
+    schema: dict | None,
+    labelled: bool,
+    label_table: pd.DataFrame | None = None,
 ) -> Dataset:
     if labelled and cfg.labels is None:
         raise DataError(
@@ -151,7 +161,7 @@ def _dataset(
                 "labelled data with it"
             )
         elif isinstance(cfg.labels, FileLabels):
-            y = file_labels(cfg, ids, report, notes)
+            y = file_labels(cfg, ids, report, notes, label_table)
         else:
             y = window_labels(raw, cfg, ids)  # raw values: `where` reads amounts, not log1p
         keep = ~np.isnan(y)

@@ -4,6 +4,9 @@ A customer who is about to buy the targeted product (a savings product, say) top
 three times in a row with rising amounts, recently, and has been more active lately. Decoy
 negatives show the same deposits in the wrong order (falling amounts) or long ago, so the
 count of deposits alone separates the classes only partly: a model must read the sequence.
+
+The arrays come from the generated log through the ``events`` builder (``seqexp.data.generated_log``),
+so a run trained here scores the files ``seqexp generate`` writes as it scored its own test customers.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pydantic import Field
 
 from seqexp.config.section import Section
 from seqexp.data.dataset import Dataset
-from seqexp.data.sequences import build_sequences, days_since_previous
+from seqexp.data.generated_log import EVENTS_FILE, LABELS_FILE, as_saved, encode_log, events_section
 from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
 
@@ -105,62 +108,74 @@ def generate_transactions(cfg: SyntheticTransactionsConfig, seed: int) -> tuple[
     return events, pd.DataFrame({"customer_id": ids, "label": labels})
 
 
-def sequences_from_transactions(events: pd.DataFrame, labels: pd.DataFrame, length: int) -> Dataset:
-    """Features per step: transaction type (one-hot), log amount, log days since the previous
-    event and log days before the reference date (recency)."""
-    frame = events.assign(
-        log_amount=np.log1p(events["amount"].to_numpy(dtype=np.float64)),
-        log_gap_days=np.log1p(days_since_previous(events, id_col="customer_id", time_col="timestamp")),
-        log_days_before_end=np.log1p(
-            (REFERENCE_DATE - events["timestamp"].to_numpy()).astype("timedelta64[s]").astype(np.float64)
-            / 86400.0
-        ),
-    )
-    seq = build_sequences(
-        frame,
-        id_col="customer_id",
-        time_col="timestamp",
-        length=length,
-        numeric=["log_amount", "log_gap_days", "log_days_before_end"],
-        categorical={"type": TYPES},
-    )
-    if labels is None:
-        y = np.full(len(seq.ids), -1, dtype=np.int64)
-    else:
-        y = labels.set_index("customer_id")["label"].reindex(seq.ids).to_numpy(dtype=np.int64)
-    return Dataset(
-        X=seq.X,
-        y=y,
-        ids=seq.ids,
-        feature_names=seq.feature_names,
-        mask=seq.mask,
-        onehot_groups=seq.onehot_groups,
-        schema={"types": TYPES, "sequence_length": length, "reference_date": str(REFERENCE_DATE)},
-        report={
-            "events": len(events),
-            "customers": len(seq.ids),
-            "positive_rate": round(float(y.mean()), 4) if labels is not None else None,
-            "customers_shorter_than_sequence": int((seq.events_per_customer < length).sum()),
-        },
+def events_data(cfg: SyntheticTransactionsConfig) -> dict[str, Any]:
+    """The ``events`` data section that reads the generated ``events.parquet`` and ``labels.parquet``
+    (beside the config that holds it) as this source encodes them: per step the amount (log1p), the
+    transaction type (one-hot over ``TYPES``), and log(1 + days) since the previous event and before
+    the reference date (recency)."""
+    return {
+        "name": "events",
+        "path": EVENTS_FILE,
+        "id": "customer_id",
+        "time": "timestamp",
+        "numeric": ["amount"],
+        "log1p": ["amount"],
+        "categorical": ["type"],
+        "sequence_length": cfg.sequence_length,
+        "derived": ["days_since_previous", "days_before_reference"],
+        "reference_date": str(REFERENCE_DATE.astype("datetime64[D]")),
+        "labels": {"path": LABELS_FILE, "id": "customer_id", "column": "label"},
+    }
+
+
+# Feature names of runs saved before the events path (the same numbers): see ``as_saved``.
+SAVED_NAMES = {
+    "amount": "log_amount",
+    "log1p_days_since_previous": "log_gap_days",
+    "log1p_days_before_reference": "log_days_before_end",
+}
+
+
+def sequences_from_transactions(
+    events: pd.DataFrame,
+    labels: pd.DataFrame | None,
+    cfg: SyntheticTransactionsConfig,
+    schema: dict | None = None,
+) -> Dataset:
+    """Transactions (and labels; None: unlabelled) encoded by the events builder, as
+    ``events_data(cfg)`` reads their files."""
+    return encode_log(
+        cfg.name,
+        events_section(events_data(cfg)),
+        events,
+        labels,
+        levels={"type": TYPES},
+        schema=schema,
+        labelled=labels is not None,
     )
 
 
-@DATA_SOURCES.register(SyntheticTransactionsConfig, tags=("synthetic",))
+def saved_layout(data: Dataset, schema: dict | None) -> Dataset:
+    """``data`` as a run saved before the events path reads it (its feature names, its schema)."""
+    return as_saved(data, schema, SAVED_NAMES)
+
+
+@DATA_SOURCES.register(
+    SyntheticTransactionsConfig, tags=("synthetic",), events=events_data, saved=saved_layout
+)
 def build_synthetic_transactions(
     cfg: SyntheticTransactionsConfig, *, seed: int, schema: dict | None = None, labelled: bool = True
 ) -> Dataset:
-    """Generate the event log in memory and turn it into sequences.
+    """Generate the event log in memory and encode it with the events builder.
 
     Every data source takes ``schema`` (a run's saved ``Dataset.schema``: encode new data the way
     the run's training data was encoded) and ``labelled`` (False: data to score, ``y`` is -1).
-    The synthetic encoding is fixed, so ``schema`` changes nothing here.
     """
     events, labels = generate_transactions(cfg, seed)
-    return sequences_from_transactions(events, labels if labelled else None, cfg.sequence_length)
+    return sequences_from_transactions(events, labels if labelled else None, cfg, schema)
 
 
 # Synthetic source name -> (its config, seed) -> (events, labels) frames, for ``seqexp generate``.
 GENERATORS: dict[str, Callable[[Any, int], tuple[Any, Any]]] = {
     "synthetic_transactions": generate_transactions
 }
-"""Synthetic sources whose raw files ``seqexp generate`` can write."""

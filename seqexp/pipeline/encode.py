@@ -5,6 +5,9 @@ the data section) or from a data file: the run's own data section with its ``pat
 way it goes through the source registry's builder contract
 ``build(cfg, *, seed, schema=run's data_schema.json, labelled=...)``, so any source works.
 
+A run on synthetic data reads files through the events section equivalent to its source
+(``file_section``): the generated log goes through the events builder at training too.
+
 Runs saved before the static block existed were trained on ``sequence_and_aggregates`` with the
 aggregates repeated on every real step; ``as_trained`` rebuilds that layout for them.
 """
@@ -12,7 +15,7 @@ aggregates repeated on every real step; ``as_trained`` rebuilds that layout for 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -25,11 +28,15 @@ from seqexp.runfolder.reader import SavedRun
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
-def data_config_for(run: SavedRun, source: Path, as_of: str | None = None) -> Component:
+def data_config_for(
+    run: SavedRun, source: Path, as_of: str | None = None, *, labelled: bool = False
+) -> Component:
     """The data section that reads ``source``: a YAML data config, or a data file put in place of
-    the path of the run's own data section; ``as_of`` (a date) sets the reference date features are
-    built before (and, for labels from the log, the cutoff the label window starts at)."""
-    return with_as_of(_data_config(run, source), as_of)
+    the path of the run's own data section (``file_section``); ``as_of`` (a date) sets the reference
+    date features are built before (and, for labels from the log, the cutoff the label window starts
+    at). ``labelled``: the data must bring labels (evaluate); a file to score needs none, so a run
+    whose labels came from a separate file scores a bare log."""
+    return with_as_of(_data_config(run, source, labelled), as_of)
 
 
 def with_as_of(data_cfg: Component, as_of: str | None, option: str = "--as-of") -> Component:
@@ -54,7 +61,7 @@ def with_as_of(data_cfg: Component, as_of: str | None, option: str = "--as-of") 
         ) from None
 
 
-def _data_config(run: SavedRun, source: Path) -> Component:
+def _data_config(run: SavedRun, source: Path, labelled: bool) -> Component:
     from seqexp.config.loading import validate_config
     from seqexp.config.yaml_io import read_yaml
 
@@ -71,23 +78,44 @@ def _data_config(run: SavedRun, source: Path) -> Component:
         whole = run.cfg.model_dump(mode="json", by_alias=True)
         whole["data"] = section
         return validate_config(whole, source=str(source), config_dir=source.parent).data
-    data_cfg = run.cfg.data
+    data_cfg = file_section(run)
     if "path" not in type(data_cfg).model_fields:
         raise UserError(
             f"{source}: the run's data source '{data_cfg.name}' does not read files; give a data "
             f"config YAML instead (data: {{name: ..., ...}})"
         )
+    values = {**data_cfg.model_dump(mode="json", by_alias=True), "path": str(source.resolve())}
     labels = getattr(data_cfg, "labels", None)
     if labels is not None and getattr(labels, "path", None):
-        raise UserError(
-            f"{source}: the run's labels come from a separate file ({labels.path}); give a data config "
-            "YAML naming both the data and its labels"
-        )
-    values = {**data_cfg.model_dump(mode="json", by_alias=True), "path": str(source.resolve())}
+        if labelled:
+            raise UserError(
+                f"{source}: the run's labels come from a separate file; give a data config YAML naming "
+                "both the data and its labels (seqexp generate writes one beside its files: data.yaml)"
+            )
+        values["labels"] = None  # customers to score: the label file of training has nothing to say
     try:
         return type(data_cfg).model_validate(values)
     except Exception as exc:  # pydantic ValidationError: a short first line is enough here
         raise UserError(f"{source}: cannot be read as '{data_cfg.name}' data ({exc})") from None
+
+
+def file_section(run: SavedRun) -> Component:
+    """The data section that reads files as the run's training data was read: the run's own, or for
+    a source that generates an event log (extra ``events``), the events section that reads that
+    log's files (``seqexp generate`` writes them), so a synthetic run scores them like real logs."""
+    from seqexp.data.generated_log import events_section, is_events_schema
+    from seqexp.registry import DATA_SOURCES
+
+    data_cfg = run.cfg.data
+    as_events = DATA_SOURCES.get(data_cfg.name).extras.get("events")
+    if "path" in type(data_cfg).model_fields or as_events is None:
+        return data_cfg
+    if not is_events_schema(run.schema):
+        raise UserError(
+            f"{run.folder}: the run was saved when '{data_cfg.name}' did not encode its data as an event "
+            "log, so it scores no file of events; give a data config YAML, or train the run again"
+        )
+    return cast(Component, events_section(as_events(data_cfg)))  # a data section like any other
 
 
 def build_input(run: SavedRun, data_cfg: Component, *, labelled: bool) -> Dataset:
@@ -103,11 +131,12 @@ def build_input(run: SavedRun, data_cfg: Component, *, labelled: bool) -> Datase
 
 
 def frame_encoder(run: SavedRun) -> Any:
-    """The run's data source's encoder of in-memory rows, ``(cfg, frame, *, schema, labelled)``; a
-    ``UserError`` for sources that generate their data (nothing to send them)."""
+    """The encoder of in-memory rows, ``(cfg, frame, *, schema, labelled)``, of the source that reads
+    the run's files (``file_section``); a ``UserError`` for sources that generate data that is not
+    an event log (nothing to send them)."""
     from seqexp.registry import DATA_SOURCES
 
-    name = run.cfg.data.name
+    name = file_section(run).name
     encoder = DATA_SOURCES.get(name).extras.get("frame")
     if encoder is None:
         readers = ", ".join(e.name for e in DATA_SOURCES if "frame" in e.extras)
@@ -124,7 +153,7 @@ def encode_frame(
     """Rows (a table's) or events (a log's) already in a DataFrame, encoded with the run's schema
     exactly as ``seqexp predict`` encodes a file of them (``as_of`` as ``--as-of``); ``where`` names
     them in messages."""
-    cfg = with_as_of(run.cfg.data, as_of, option)
+    cfg = with_as_of(file_section(run), as_of, option)
     if "path" in type(cfg).model_fields:
         cfg = cfg.model_copy(update={"path": where})  # messages say where the rows came from
     data = as_trained(run, frame_encoder(run)(cfg, frame, schema=run.schema or None, labelled=False))
@@ -135,7 +164,14 @@ def encode_frame(
 def as_trained(run: SavedRun, data: Dataset) -> Dataset:
     """``data`` in the layout the run was trained on: a run whose scaling has no static block but
     data that has one is a run saved before the static input, trained with the static vector
-    repeated on every real step of the sequence (padded steps zero) after the step features."""
+    repeated on every real step of the sequence (padded steps zero) after the step features. A
+    synthetic run saved before its source went through the events builder gets its own feature names
+    back (the source's extra ``saved``; the numbers are the same)."""
+    from seqexp.registry import DATA_SOURCES
+
+    saved = DATA_SOURCES.get(run.cfg.data.name).extras.get("saved")
+    if saved is not None:
+        data = saved(data, run.schema or None)
     if data.static is None or run.scaler.static is not None:
         return data
     from dataclasses import replace

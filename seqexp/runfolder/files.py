@@ -102,3 +102,4 @@ REPORT_HTML = "report.html"
 EVENTS_PARQUET = "events.parquet"
 LABELS_PARQUET = "labels.parquet"
 DATA_CARD = "card.json"
+DATA_YAML = "data.yaml"  # the events data section that reads the two files (evaluate --data, predict)
