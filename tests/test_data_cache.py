@@ -127,3 +127,26 @@ def test_a_damaged_entry_is_rebuilt(files: Path, monkeypatch) -> None:
     assert len(calls) == 2
     load_dataset(cfg)
     assert len(calls) == 2
+
+
+def test_the_cache_lives_in_the_user_cache_folder_unless_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never under the working folder: the user's cache folder, or where SEQEXP_CACHE_DIR says."""
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv(cache.ENV_DIR, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    if sys.platform not in ("win32", "darwin"):
+        assert cache.cache_dir() == tmp_path / "home" / ".cache" / "seqexp" / "arrays"
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+        assert cache.cache_dir() == tmp_path / "xdg" / "seqexp" / "arrays"
+        monkeypatch.setenv("XDG_CACHE_HOME", "relative")  # not a valid XDG value: ignored
+        assert cache.cache_dir() == tmp_path / "home" / ".cache" / "seqexp" / "arrays"
+    assert not cache.cache_dir().is_relative_to(tmp_path / "data")
+    monkeypatch.setenv(cache.ENV_DIR, "")
+    assert cache.cache_dir() == cache.user_cache_dir()
+    monkeypatch.setenv(cache.ENV_DIR, str(tmp_path / "runs" / ".cache"))
+    assert cache.cache_dir() == tmp_path / "runs" / ".cache"

@@ -91,6 +91,48 @@ def test_another_seed_differs_and_nothing_is_written_outside_the_runs_folder(
         assert (run_dir / name).read_bytes() != (parallel_runs[0] / name).read_bytes(), name
 
 
+def test_a_cached_file_source_writes_its_arrays_to_the_user_cache_folder_only(tmp_path: Path) -> None:
+    """An event log read from a file (``data.cache: true``, the default) from a fresh working folder:
+    besides the run folder, only the array cache is written, in the user's cache folder."""
+    import yaml
+
+    cwd, home, tmp, data = (tmp_path / name for name in ("cwd", "home", "tmp", "data"))
+    for folder in (cwd, home, tmp):
+        folder.mkdir()
+    done = subprocess.run([sys.executable, "-m", "seqexp", "generate", str(Tiny.path), "--out", str(data)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    section = yaml.safe_load((data / files.DATA_YAML).read_text())["data"]
+    config = data / "experiment.yaml"
+    experiment = {"name": "cached", "seed": 3, "data": section, "balance": {"name": "none"},
+                  "model": {"name": "logistic_regression"}}  # fmt: skip
+    config.write_text(yaml.safe_dump(experiment))
+    env = {k: v for k, v in os.environ.items() if k not in ("SEQEXP_CACHE_DIR", "XDG_CACHE_HOME")}
+    env.update(HOME=str(home), TMPDIR=str(tmp))
+    before = set(tmp_path.rglob("*"))
+    train = [sys.executable, "-m", "seqexp", "train", str(config), "--runs-dir", "runs", "-q"]
+    for seed in ("3", "4"):  # the second run (another seed) reuses the arrays
+        done = subprocess.run([*train, "--set", f"seed={seed}"], cwd=cwd, env=env, capture_output=True,
+                              text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+    run_dir = cwd / done.stdout.strip().splitlines()[-1]
+    new = set(tmp_path.rglob("*")) - before
+    outside = sorted(str(p.relative_to(tmp_path)) for p in new if not p.is_relative_to(cwd / "runs"))
+    arrays = home / ".cache" / "seqexp" / "arrays"
+    cached = sorted(p.suffix for p in arrays.iterdir())
+    assert cached == [".json", ".npz"], cached
+    library = ("home/.keras", "home/.config", "home/.cache/matplotlib")  # library caches, not run outputs
+    assert [p for p in outside if not p.startswith(library)] == sorted(
+        [
+            "home/.cache",
+            "home/.cache/seqexp",
+            "home/.cache/seqexp/arrays",
+            *(str(p.relative_to(tmp_path)) for p in arrays.iterdir()),
+        ]
+    )
+    assert "arrays reused from the cache" in (run_dir / files.LOG).read_text()
+
+
 # --------------------------------------------------------------------------- run names
 
 

@@ -1,13 +1,21 @@
 """A cache of built arrays, so that seeds, repeats and tuning trials read an event log once.
 
 Building sequences from a 10M-event log takes seconds to minutes; every later run on the same file
-with the same ``data`` section gets the same arrays. They are stored in ``data/cache/<key>.npz``
-(numpy arrays, no pickle) beside ``<key>.json`` (feature names, one-hot groups, report, schema).
-The key hashes each input file's resolved path, size and modification time and the data config
-(minus ``cache`` itself), so editing the file or the config builds afresh. The ``.json`` is
-written last and atomically: an entry without it is incomplete and ignored.
+with the same ``data`` section gets the same arrays. They are stored in the user's cache folder
+(``~/.cache/seqexp/arrays``, or ``$XDG_CACHE_HOME/seqexp/arrays``; ``~/Library/Caches`` on macOS,
+``%LOCALAPPDATA%`` on Windows), never under the working folder, as ``<key>.npz`` (numpy arrays, no
+pickle) beside ``<key>.json`` (feature names, one-hot groups, report, schema). The key hashes each
+input file's resolved path, size and modification time and the data config (minus ``cache`` itself),
+so editing the file or the config builds afresh. The ``.json`` is written last and atomically: an
+entry without it is incomplete and ignored.
 
-Off with ``data.cache: false`` or ``SEQEXP_DATA_CACHE=0``; ``SEQEXP_CACHE_DIR`` moves the folder.
+Why there and not in the runs folder: the arrays depend on the input files and the data section
+alone, so one cache serves train, tune, backtest, evaluate and explain whatever runs folder they
+use, and run folders stay what they are (copied or archived without a cache inside).
+
+Off with ``data.cache: false`` or ``SEQEXP_DATA_CACHE=0``; ``SEQEXP_CACHE_DIR`` moves the folder (for
+example ``SEQEXP_CACHE_DIR=runs/.cache`` keeps it under the runs folder). The location is a property
+of the machine, not of the experiment, so it is not a config key.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,11 +38,25 @@ FORMAT = 3  # bump when the builders change what they produce: old entries stop 
 # 3: sequence_and_aggregates keeps the aggregates as a static block beside the sequence
 ENV_SWITCH = "SEQEXP_DATA_CACHE"
 ENV_DIR = "SEQEXP_CACHE_DIR"
-DEFAULT_DIR = Path("data") / "cache"
+SUBFOLDER = Path("seqexp") / "arrays"
+
+
+def user_cache_dir() -> Path:
+    """The user's cache folder for seqexp's arrays (the platform's convention)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"  # XDG: a relative one is invalid
+    return base / SUBFOLDER
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get(ENV_DIR, DEFAULT_DIR))
+    """``SEQEXP_CACHE_DIR`` when set, else the user's cache folder."""
+    chosen = os.environ.get(ENV_DIR, "").strip()
+    return Path(chosen).expanduser() if chosen else user_cache_dir()
 
 
 def enabled(data_cfg: Component) -> bool:

@@ -213,7 +213,8 @@ class EventsConfig(FileOptions):
     name: Literal["events"] = "events"
     path: ConfigPath = Field("events.csv", description="The event log (.csv... or .parquet).")
     cache: bool = Field(
-        True, description="Reuse the arrays built before (data/cache/) while file and section are unchanged."
+        True,
+        description="Reuse the arrays built before (user cache folder) while file and section are unchanged.",
     )
     id: str = Field("customer_id", description="Customer id column.")
     time: str = Field("timestamp", description="Timestamp column.")

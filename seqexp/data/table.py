@@ -68,7 +68,8 @@ class TableConfig(FileOptions):
     name: Literal["table"] = "table"
     path: ConfigPath = Field("data.csv", description="The table (.csv, .csv.gz... or .parquet).")
     cache: bool = Field(
-        True, description="Reuse the arrays built before (data/cache/) while file and section are unchanged."
+        True,
+        description="Reuse the arrays built before (user cache folder) while file and section are unchanged.",
     )
     id: str | None = Field(None, description="Customer id column (kept for predictions, not a feature).")
     target: str = Field("target", description="Target column.")
