@@ -15,7 +15,7 @@ from seqexp.data.daily import (
 def test_shape_rate_and_seed() -> None:
     cfg = SyntheticDailyDefaultConfig(customers=1500, sequence_length=45)
     data = build_synthetic_daily_default(cfg, seed=3)
-    assert data.X.shape == (1500, 45, len(FEATURES)) and data.mask is None
+    assert data.X.shape == (1500, 45, len(FEATURES)) and data.mask.all()  # every day: no padding
     assert 0.04 <= data.y.mean() <= 0.10
     assert np.all(data.X >= 0)  # log1p of amounts and balances: never negative
     again = build_synthetic_daily_default(cfg, seed=3)

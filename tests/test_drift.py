@@ -322,7 +322,7 @@ def test_a_sequence_run_measures_drift_and_old_runs_say_it_cannot(tiny: Tiny, tm
                      "evaluate.baseline=none"])  # fmt: skip
     run = train_experiment(cfg, runs_dir=tmp_path / "runs").run_dir
     ref = json.loads((run / "drift.json").read_text())["reference"]
-    assert {v["name"] for v in ref["features"]} >= {"type", "log_amount", drift.STEPS}
+    assert {v["name"] for v in ref["features"]} >= {"type", "amount", drift.STEPS}
     old = Path(shutil.copytree(Path(__file__).parent / "fixtures" / "runs_v0_1", tmp_path / "old"))
     result = evaluate_run(old / "logistic")
     assert result.drift == {"measured": False, "parts": {}, "warnings": [], "lines": [NO_REFERENCE]}

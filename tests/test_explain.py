@@ -50,7 +50,12 @@ def test_explain_writes_importance_figures_and_reasons(explained: Path) -> None:
     importance = pd.read_csv(explained / "importance.csv")
     assert set(importance["kind"]) == {"feature", "step"}
     features = set(importance.loc[importance.kind == "feature", "name"])
-    assert features == {"log_amount", "log_gap_days", "log_days_before_end", "type"}  # a one-hot block: one
+    assert features == {
+        "amount",
+        "log1p_days_since_previous",
+        "log1p_days_before_reference",
+        "type",
+    }  # one-hot: one
     assert sorted(importance.loc[importance.kind == "step", "age"]) == list(range(1, 11))
     reasons = pd.read_csv(explained / "reasons.csv", keep_default_na=False)
     assert len(reasons) == 3 * reasons["id"].nunique() == 3 * record["rows"]
@@ -72,7 +77,7 @@ def test_true_positives_are_explained_by_the_recent_deposits(signal_run: Path, e
         for row in rows.itertuples():
             ages = [int(a) for a in row.ages.split()]
             about_deposits = row.level == "deposit" or (
-                row.feature == "log_amount" and "deposit" in row.reason
+                row.feature == "amount" and "deposit" in row.reason  # log1p of the amount
             )
             if about_deposits and ages and max(ages) <= 5 and row.contribution > 0:
                 return True

@@ -187,6 +187,10 @@ def test_a_synthetic_run_scores_the_files_generate_writes(tiny: Tiny, tiny_run: 
     scored = pd.read_csv(scores).set_index("id")
     assert len(scored) == 400 and set(saved.index) < set(scored.index)
     np.testing.assert_array_equal(scored.loc[saved.index, "score"], saved["score"])
+    from seqexp.serving.scorer import Scorer  # serve and export score events in memory alike
+
+    served = pd.DataFrame(Scorer.open(tiny_run).score_frame(pd.read_parquet(out / "events.parquet")).rows)
+    np.testing.assert_allclose(served.set_index("id").loc[scored.index, "score"], scored["score"], atol=1e-6)
     bare = run_cli("evaluate", str(tiny_run), "--data", str(out / "events.parquet"))
     assert bare.returncode == 2 and "data.yaml" in bare.stderr and "Traceback" not in bare.stderr
     done = run_cli("evaluate", str(tiny_run), "--data", str(out / "data.yaml"), "-q")

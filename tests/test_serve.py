@@ -208,8 +208,8 @@ def test_workers_each_load_the_model_and_answer_the_same(server: Server, table_r
 
 def test_runs_that_cannot_be_served_are_one_line(tmp_path: Path) -> None:
     require_serving()
-    synthetic = ROOT / "tests" / "fixtures" / "runs_v0_1" / "logistic"  # its source generates its data
-    for run, says in ((synthetic, "builds its own data"), (tmp_path, "no such run folder")):
+    synthetic = ROOT / "tests" / "fixtures" / "runs_v0_1" / "logistic"  # saved before its log was events
+    for run, says in ((synthetic, "encode its data as an event log"), (tmp_path, "no such run folder")):
         run = run if run != tmp_path else tmp_path / "missing"
         done = run_cli("serve", str(run), "--port", "1")
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr

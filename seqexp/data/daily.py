@@ -7,17 +7,21 @@ missing, savings drain, withdrawals and transfers rise, utility bills are skippe
 made from the future: 1 when the default falls within ``target_days_ahead`` days after the window.
 Customers who default later than that have started to deteriorate too (hard negatives), and some
 healthy customers have a temporary dip, so a model must read how the trend develops.
+
+The arrays come from the generated rows through the ``events`` builder (``seqexp.data.generated_log``),
+so a run trained here scores the files ``seqexp generate`` writes.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field
 
 from seqexp.config.section import Section
 from seqexp.data.dataset import Dataset
+from seqexp.data.generated_log import EVENTS_FILE, LABELS_FILE, as_saved, encode_log, events_section
 from seqexp.data.synthetic import GENERATORS
 from seqexp.lazy import lazy_module
 from seqexp.registry import DATA_SOURCES
@@ -104,36 +108,53 @@ def generate_daily(cfg: SyntheticDailyDefaultConfig, seed: int) -> tuple[pd.Data
     return frame, pd.DataFrame({"customer_id": ids, "label": label})
 
 
-def sequences_from_days(frame: pd.DataFrame, labels: pd.DataFrame | None, days: int) -> Dataset:
-    """Per day: log1p of each amount (all customers have every day, so there is no padding)."""
-    frame = frame.sort_values(["customer_id", "date"], kind="stable")
-    ids = frame["customer_id"].to_numpy()[::days]
-    X = np.log1p(frame[FEATURES].to_numpy(dtype=np.float64)).reshape(len(ids), days, len(FEATURES))
-    if labels is None:
-        y = np.full(len(ids), -1, dtype=np.int64)
-    else:
-        y = labels.set_index("customer_id")["label"].reindex(ids).to_numpy(dtype=np.int64)
-    return Dataset(
-        X=X.astype(np.float32),
-        y=y,
-        ids=ids,
-        feature_names=[f"log_{name}" for name in FEATURES],
-        schema={"features": FEATURES, "sequence_length": days, "transform": "log1p"},
-        report={
-            "customers": len(ids),
-            "days": days,
-            "positive_rate": round(float(y.mean()), 4) if labels is not None else None,
-        },
-    )
+def events_data(cfg: SyntheticDailyDefaultConfig) -> dict[str, Any]:
+    """The ``events`` data section that reads the generated ``events.parquet`` and ``labels.parquet``
+    as this source encodes them: one step per day, log(1 + x) of each amount (every customer has
+    every day, so no step is padding)."""
+    return {
+        "name": "events",
+        "path": EVENTS_FILE,
+        "id": "customer_id",
+        "time": "date",
+        "numeric": list(FEATURES),
+        "log1p": list(FEATURES),
+        "sequence_length": cfg.sequence_length,
+        "reference_date": str(START_DATE + np.timedelta64(cfg.sequence_length, "D")),  # the day after
+        "labels": {"path": LABELS_FILE, "id": "customer_id", "column": "label"},
+    }
 
 
-@DATA_SOURCES.register(SyntheticDailyDefaultConfig, tags=("synthetic",))
+SAVED_NAMES = {name: f"log_{name}" for name in FEATURES}  # runs saved before the events path
+
+
+def sequences_from_days(
+    frame: pd.DataFrame,
+    labels: pd.DataFrame | None,
+    cfg: SyntheticDailyDefaultConfig,
+    schema: dict | None = None,
+) -> Dataset:
+    """Daily rows (and labels; None: unlabelled) encoded by the events builder, as ``events_data``
+    reads their files."""
+    section = events_section(events_data(cfg))
+    return encode_log(cfg.name, section, frame, labels, levels={}, schema=schema, labelled=labels is not None)
+
+
+def saved_layout(data: Dataset, schema: dict | None) -> Dataset:
+    """``data`` as a run saved before the events path reads it: its names, no mask (no padding)."""
+    return as_saved(data, schema, SAVED_NAMES, mask=False)
+
+
+@DATA_SOURCES.register(
+    SyntheticDailyDefaultConfig, tags=("synthetic",), events=events_data, saved=saved_layout
+)
 def build_synthetic_daily_default(
     cfg: SyntheticDailyDefaultConfig, *, seed: int, schema: dict | None = None, labelled: bool = True
 ) -> Dataset:
-    """Generate the daily records in memory and stack them into (customers, days, 6) sequences."""
+    """Generate the daily records in memory and encode them with the events builder: (customers,
+    days, 6) sequences."""
     frame, labels = generate_daily(cfg, seed)
-    return sequences_from_days(frame, labels if labelled else None, cfg.sequence_length)
+    return sequences_from_days(frame, labels if labelled else None, cfg, schema)
 
 
 GENERATORS["synthetic_daily_default"] = generate_daily
