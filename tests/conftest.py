@@ -72,7 +72,7 @@ def write_config(tmp_path: Path):
 @pytest.fixture(autouse=True, scope="session")
 def _data_cache_outside_the_project(tmp_path_factory: pytest.TempPathFactory):
     """Tests (and the CLI processes they start) cache built arrays in a temporary folder, never in
-    the project's data/cache/."""
+    the user's cache folder."""
     saved = os.environ.get("SEQEXP_CACHE_DIR")
     os.environ["SEQEXP_CACHE_DIR"] = str(tmp_path_factory.mktemp("data-cache"))
     yield

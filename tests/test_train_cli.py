@@ -95,6 +95,9 @@ def test_generate_writes_the_files_a_user_would_bring(tiny: Tiny, tmp_path: Path
     assert list(labels.columns) == ["customer_id", "label"]
     assert card["customers"] == len(labels) == 400 and card["events"] == len(events)
     assert set(events["customer_id"]) == set(labels["customer_id"])
+    section = yaml.safe_load((out / "data.yaml").read_text())["data"]  # the events section reading them
+    assert card["files"]["data_config"] == "data.yaml" and section["name"] == "events"
+    assert (section["path"], section["labels"]["path"]) == ("events.parquet", "labels.parquet")
 
 
 def test_a_data_problem_marks_the_run_failed(tiny: Tiny, tmp_path: Path) -> None:
