@@ -105,7 +105,7 @@ def build_events_csv(cfg: EventsCsvConfig, *, seed: int, schema: dict | None = N
         raise DataError(f"{cfg.path}: missing column {', '.join(missing)}; has {', '.join(events.columns)}")
     labels = events.groupby("customer_id", as_index=False)["label"].first() if labelled else None
     synthetic = SyntheticTransactionsConfig(sequence_length=cfg.sequence_length)
-    return sequences_from_transactions(events, labels, synthetic, schema)
+    return sequences_from_transactions(events, labels, synthetic)
 
 
 @pytest.fixture

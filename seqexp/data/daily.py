@@ -132,12 +132,11 @@ def sequences_from_days(
     frame: pd.DataFrame,
     labels: pd.DataFrame | None,
     cfg: SyntheticDailyDefaultConfig,
-    schema: dict | None = None,
 ) -> Dataset:
     """Daily rows (and labels; None: unlabelled) encoded by the events builder, as ``events_data``
     reads their files."""
     section = events_section(events_data(cfg))
-    return encode_log(cfg.name, section, frame, labels, levels={}, schema=schema, labelled=labels is not None)
+    return encode_log(cfg.name, section, frame, labels, levels={}, labelled=labels is not None)
 
 
 def saved_layout(data: Dataset, schema: dict | None) -> Dataset:
@@ -154,7 +153,7 @@ def build_synthetic_daily_default(
     """Generate the daily records in memory and encode them with the events builder: (customers,
     days, 6) sequences."""
     frame, labels = generate_daily(cfg, seed)
-    return sequences_from_days(frame, labels if labelled else None, cfg, schema)
+    return sequences_from_days(frame, labels if labelled else None, cfg)  # fixed: schema changes nothing
 
 
 GENERATORS["synthetic_daily_default"] = generate_daily

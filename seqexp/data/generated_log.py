@@ -59,11 +59,13 @@ def encode_log(
     labels: pd.DataFrame | None,
     *,
     levels: dict[str, list[str]],
-    schema: dict | None,
     labelled: bool,
 ) -> Dataset:
-    """``events`` (and ``labels``) encoded by the events builder as ``section`` reads their files;
-    ``schema``: a run's saved one (an events schema), else the generator's own."""
+    """``events`` (and ``labels``) encoded by the events builder as ``section`` reads their files.
+
+    The schema is the one ``section`` and ``levels`` fix, never a run's: a synthetic config asking for
+    another encoding than the run's (another sequence length) gets its own, which the run's shape
+    check then refuses, rather than the run's encoding silently."""
     from seqexp.data.events import events_from_frame
 
     in_memory = f"{source} (generated in memory)"  # messages name the data, not a file that is not there
@@ -71,8 +73,10 @@ def encode_log(
     if cfg.labels is not None:
         named = cfg.labels.model_copy(update={"path": f"{in_memory}: labels"})
         cfg = cfg.model_copy(update={"labels": named})
-    use = schema if is_events_schema(schema) else given_schema(section, levels)
-    return events_from_frame(cfg, events, schema=use, labelled=labelled, labels=labels if labelled else None)
+    schema = given_schema(section, levels)
+    return events_from_frame(
+        cfg, events, schema=schema, labelled=labelled, labels=labels if labelled else None
+    )
 
 
 def as_saved(data: Dataset, schema: dict | None, names: dict[str, str], *, mask: bool = True) -> Dataset:

@@ -140,7 +140,6 @@ def sequences_from_transactions(
     events: pd.DataFrame,
     labels: pd.DataFrame | None,
     cfg: SyntheticTransactionsConfig,
-    schema: dict | None = None,
 ) -> Dataset:
     """Transactions (and labels; None: unlabelled) encoded by the events builder, as
     ``events_data(cfg)`` reads their files."""
@@ -150,7 +149,6 @@ def sequences_from_transactions(
         events,
         labels,
         levels={"type": TYPES},
-        schema=schema,
         labelled=labels is not None,
     )
 
@@ -170,9 +168,10 @@ def build_synthetic_transactions(
 
     Every data source takes ``schema`` (a run's saved ``Dataset.schema``: encode new data the way
     the run's training data was encoded) and ``labelled`` (False: data to score, ``y`` is -1).
+    The encoding is fixed by ``cfg`` (the generator's levels), so ``schema`` changes nothing here.
     """
     events, labels = generate_transactions(cfg, seed)
-    return sequences_from_transactions(events, labels if labelled else None, cfg, schema)
+    return sequences_from_transactions(events, labels if labelled else None, cfg)
 
 
 # Synthetic source name -> (its config, seed) -> (events, labels) frames, for ``seqexp generate``.
