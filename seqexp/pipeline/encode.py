@@ -137,7 +137,7 @@ def as_trained(run: SavedRun, data: Dataset) -> Dataset:
     its own edges and the factors saved at training; a run whose scaling has no static block but
     data that has one is a run saved before the static input, trained with the static vector
     repeated on every real step of the sequence (padded steps zero) after the step features."""
-    data = _with_graph(run, data)
+    data = with_graph(run, data)
     if data.static is None or run.scaler.static is not None:
         return data
     from dataclasses import replace
@@ -149,7 +149,7 @@ def as_trained(run: SavedRun, data: Dataset) -> Dataset:
     return replace(data, X=X, feature_names=names, static=None, static_names=[])
 
 
-def _with_graph(run: SavedRun, data: Dataset) -> Dataset:
+def with_graph(run: SavedRun, data: Dataset) -> Dataset:
     """The graph's columns appended (read from the run's graph.npz, never refitted), when it has one."""
     if data.edges is None:
         return data
