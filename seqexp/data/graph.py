@@ -149,6 +149,7 @@ def graph_note(report: dict[str, Any], notes: list[str]) -> None:
     """A note for the run log when events of items outside the vocabulary were left out."""
     if report.get("graph_unseen_item_events"):
         notes.append(
-            f"data.graph: {report['graph_unseen_item_events']} event(s) of items outside the "
-            f"{report['graph_items']} learned at training left out of the graph"
+            f"data.graph: {report['graph_unseen_item_events']} event(s) of items outside the graph's "
+            f"{report['graph_items']} (fewer buyers than data.graph.min_customers before the cutoff, or "
+            "unseen at training) left out of it"
         )

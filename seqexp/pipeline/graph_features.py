@@ -4,7 +4,7 @@ The training examples' edge rows ``B`` (``seqexp.data.graph``) are all that is f
 test and new customers only ever read what was fitted, through their own edges:
 
 * **embeddings** (``dims``): the truncated SVD ``A ~ U S V^T`` of the normalised training matrix ``A``
-  (scikit-learn's randomized ``TruncatedSVD``, a fixed seed: the same data and split give the same
+  (scikit-learn's ``TruncatedSVD`` with ARPACK, a fixed start: the same data and split give the same
   factors). Every row, training rows included, is embedded by folding in its own edges,
   ``u = normalise(b) V / S`` (for a training row that is its row of ``U``). The normalisation's column
   statistics (idf, item degrees) are the training graph's too; its row statistics are the row's own.
@@ -202,6 +202,8 @@ def _svd(A: Any, dims: int) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros((A.shape[1], 0), np.float32), np.zeros(0, np.float32)
     from sklearn.decomposition import TruncatedSVD
 
-    svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=5, random_state=SVD_SEED).fit(A)
+    # ARPACK (Lanczos): the exact rank-k factors, and faster than the randomized solver on the graphs
+    # measured (benchmarks/README.md "Graph features"); a fixed start vector makes it deterministic.
+    svd = TruncatedSVD(n_components=k, algorithm="arpack", random_state=SVD_SEED).fit(A)
     keep = svd.singular_values_ > 1e-9
     return svd.components_[keep].T.astype(np.float32), svd.singular_values_[keep].astype(np.float32)
