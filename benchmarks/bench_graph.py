@@ -6,17 +6,20 @@ the propagated features' item matrices) and fold-in of every row, on a synthetic
 
 Customers have 1 + Poisson(edges - 1) line items each; items are drawn with power-law popularity
 (p_i proportional to 1 / (i + 1)^alpha, alpha 1.0: a few items everyone buys, a long tail). The rows
-are built as the events source builds them (one COO -> CSR conversion). Per stage: seconds, the
-peak of memory traced (numpy, scipy and scikit-learn allocations; tracemalloc) and the process's
-peak resident memory. The fit uses scikit-learn's ``TruncatedSVD`` with ARPACK (what seqexp uses);
-``--algorithms randomized`` also times scikit-learn's randomized solver (``n_iter`` 5, the other
-choice) on the same matrix, and both report the share of the normalised graph's squared norm
-their factors capture (higher is better; ARPACK's is the rank-k optimum).
+are built as the events source builds them (one COO -> CSR conversion). Per stage (each run twice:
+once timed, once traced): seconds, the peak of memory traced (numpy, scipy and scikit-learn
+allocations; tracemalloc) and the process's peak resident memory. The fit uses scikit-learn's
+``TruncatedSVD`` with ARPACK (what seqexp uses); ``--algorithms randomized`` also times the
+randomized solver (``n_iter`` 5, the other choice) on the same matrix, and both report the share of
+the normalised graph's squared norm their factors capture (higher is better; ARPACK's is the rank-k
+optimum).
 
 Memory at the default (estimated, 20 edges per customer, 32 own features, dims 32, hops 2): the
-edges 20M x (4 + 4) bytes + indptr = 0.17 GB as float32 CSR, twice as float64 copies while
-normalising; the randomized SVD's 1M x 42 float64 blocks (0.34 GB each, a few alive at once); the
-own features and each hop 1M x 32 float64 (0.26 GB each). A few GB in all, well under 23 GB.
+edges, 20M x (4 + 4) bytes + indptr = 0.17 GB as float32 CSR, about twice that per float64 copy
+while normalising (a few alive at once); ARPACK's Lanczos basis, at most 2k + 1 = 65 vectors of the
+smaller side (100k items, 0.05 GB), and its products with A (1M float64 each); the own features and
+each hop 1M x 32 float64 (0.26 GB each, three alive at once). A few GB in all, well under 23 GB;
+the figures at 50k x 5k (benchmarks/README.md) scale linearly in the edges and customers.
 """
 
 from __future__ import annotations
@@ -49,11 +52,14 @@ def synthetic_graph(customers: int, items: int, edges: float, alpha: float, seed
 
 
 def measured(label: str, work):
-    """Run ``work()``, print its seconds, traced peak and the process's peak RSS; return its result."""
-    tracemalloc.start()
+    """Run ``work()`` twice: untraced for the seconds (tracemalloc slows allocation-heavy code such as
+    ARPACK's iterations several-fold), then traced for the peak of memory; print both and the
+    process's peak RSS; return the result."""
     started = time.perf_counter()
-    result = work()
+    work()
     seconds = time.perf_counter() - started
+    tracemalloc.start()
+    result = work()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB -> GiB (Linux)

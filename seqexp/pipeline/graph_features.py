@@ -202,8 +202,8 @@ def _svd(A: Any, dims: int) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros((A.shape[1], 0), np.float32), np.zeros(0, np.float32)
     from sklearn.decomposition import TruncatedSVD
 
-    # ARPACK (Lanczos): the exact rank-k factors, and faster than the randomized solver on the graphs
-    # measured (benchmarks/README.md "Graph features"); a fixed start vector makes it deterministic.
+    # ARPACK (Lanczos): the exact rank-k factors at the randomized solver's cost on the graphs measured
+    # (benchmarks/README.md "Graph features"); a fixed start vector makes it deterministic.
     svd = TruncatedSVD(n_components=k, algorithm="arpack", random_state=SVD_SEED).fit(A)
     keep = svd.singular_values_ > 1e-9
     return svd.components_[keep].T.astype(np.float32), svd.singular_values_[keep].astype(np.float32)
