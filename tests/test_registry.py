@@ -190,7 +190,8 @@ def test_model_contract(entry, kind, tmp_path: Path) -> None:
     X, y, mask = _sequences()
     if kind == "table":
         X = X[:, -1, :].copy()
-    spec = InputSpec(X.shape[1:], masked=kind == "sequence")
+    blocks = (2, 2) if "graph" in entry.tags else ()  # a graph model: 1 own column, two hops of 2
+    spec = InputSpec(X.shape[1:], masked=kind == "sequence", blocks=blocks)
     estimator, history = _fit_one_epoch(entry, X, y, spec)
     assert len(history) >= 1 and "loss" in history[0]
     scores = estimator.predict(X)
@@ -199,6 +200,12 @@ def test_model_contract(entry, kind, tmp_path: Path) -> None:
     estimator.save(tmp_path)
     again = load_estimator(estimator.kind, tmp_path, trust=True)
     np.testing.assert_allclose(again.predict(X), scores, rtol=1e-6, atol=1e-7)
+
+
+def test_graph_models_refuse_data_without_hops() -> None:
+    for entry in (e for e in MODELS if "graph" in e.tags):
+        with pytest.raises(UserError, match="data.graph.hops"):
+            build_estimator(entry.config_class(), None, InputSpec((5,)), seed=0)
 
 
 @pytest.mark.parametrize("entry", [e for e in MODELS if "table" not in e.tags], ids=lambda e: e.name)

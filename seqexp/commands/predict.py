@@ -137,7 +137,7 @@ def history_line(report: dict) -> str:
         line += f"; {report['events_from_reference_date']} later events not used"
     if left:
         line += f"; {left} customer(s) without events before it left out"
-    for key in ("events_removed_by_where", "customers_removed_by_where"):
+    for key in ("events_removed_by_where", "customers_removed_by_where", "graph_unseen_item_events"):
         if report.get(key):
             line += f"; {report[key]} {key.replace('_', ' ')}"
     return line

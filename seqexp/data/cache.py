@@ -145,6 +145,10 @@ def store(folder: Path, key: str, data: Dataset) -> bool:
     for name in OPTIONAL_ARRAYS:
         if getattr(data, name) is not None:
             arrays[name] = getattr(data, name)
+    if data.edges is not None:  # the graph's sparse rows as their three arrays and shape, no pickle
+        edges = data.edges
+        arrays.update(edges_data=edges.data, edges_indices=edges.indices, edges_indptr=edges.indptr,
+                      edges_shape=np.asarray(edges.shape, dtype=np.int64))  # fmt: skip
     with atomic_path(folder / f"{key}.npz") as tmp, tmp.open("wb") as handle:
         np.savez(handle, **arrays)
     meta = {
@@ -170,6 +174,7 @@ def load(folder: Path, key: str) -> Dataset | None:
         with np.load(arrays_path, allow_pickle=False) as arrays:
             X, y, ids = arrays["X"], arrays["y"], arrays["ids"]
             optional = {n: arrays[n] if n in arrays.files else None for n in OPTIONAL_ARRAYS}
+            optional["edges"] = _edges(arrays) if "edges_shape" in arrays.files else None
     except (OSError, ValueError, KeyError):
         return None  # damaged entry: rebuild (and overwrite it)
     if meta.get("ids_object"):
@@ -186,6 +191,13 @@ def load(folder: Path, key: str) -> Dataset | None:
         **optional,
     )
     return _note(data, f"arrays reused from the cache ({arrays_path}); data.cache: false rebuilds them")
+
+
+def _edges(arrays: Any) -> Any:
+    import scipy.sparse as sp
+
+    parts = (arrays["edges_data"], arrays["edges_indices"], arrays["edges_indptr"])
+    return sp.csr_matrix(parts, shape=tuple(int(v) for v in arrays["edges_shape"]))
 
 
 def _json_default(value: Any) -> Any:

@@ -27,7 +27,9 @@ class Dataset:
     example at several cutoffs. ``position`` (tables) is each row's place in the file.
     ``static`` (with ``static_names``) is a per-customer vector beside the sequence (the aggregates
     of ``output: sequence_and_aggregates``), None when the data has none; ``inputs`` is what a model
-    reads (``seqexp.data.inputs``).
+    reads (``seqexp.data.inputs``). ``edges`` (``data.graph``) is each example's row of the
+    customer-item graph, a ``scipy.sparse`` CSR matrix (examples x item vocabulary) of the events
+    strictly before its cutoff (``seqexp.data.graph``); None without a graph.
     """
 
     X: np.ndarray
@@ -42,6 +44,7 @@ class Dataset:
     static_names: list[str] = field(default_factory=list)
     cutoffs: np.ndarray | None = None
     position: np.ndarray | None = None
+    edges: Any = None  # scipy.sparse.csr_matrix; typed loosely so that scipy stays off light imports
 
     def __post_init__(self) -> None:
         n = len(self.y)
@@ -53,6 +56,8 @@ class Dataset:
             values = getattr(self, name)
             if values is not None and len(values) != n:
                 raise ValueError(f"{name} has {len(values)} entries for {n} examples")
+        if self.edges is not None and self.edges.shape[0] != n:
+            raise ValueError(f"edges has {self.edges.shape[0]} rows for {n} examples")
         if self.static is not None and (self.static.shape != (n, len(self.static_names)) or self.X.ndim != 3):
             raise ValueError("static must be (rows, len(static_names)), beside a sequence X")
 
@@ -85,6 +90,7 @@ class Dataset:
             cutoffs=None if self.cutoffs is None else self.cutoffs[index],
             position=None if self.position is None else self.position[index],
             static=None if self.static is None else self.static[index],
+            edges=None if self.edges is None else self.edges[index],
         )
 
     def fingerprint(self) -> str:
@@ -94,6 +100,9 @@ class Dataset:
             if array is not None:
                 digest.update(str(array.shape).encode())
                 digest.update(np.ascontiguousarray(array).tobytes())
+        if self.edges is not None:  # the graph's rows: same edges, same hash
+            for part in (self.edges.indptr, self.edges.indices, self.edges.data):
+                digest.update(np.ascontiguousarray(part).tobytes())
         digest.update("|".join(self.feature_names).encode())
         if self.static is not None:
             digest.update(("|static|" + "|".join(self.static_names)).encode())

@@ -11,6 +11,7 @@ import numpy as np
 
 from seqexp.data.events_config import EventsConfig, WindowLabels, moment
 from seqexp.data.expressions import condition, derive_columns
+from seqexp.data.graph import graph_columns, graph_schema
 from seqexp.data.readers import numeric_values, parse_times, read_frame, require_columns
 from seqexp.errors import DataError
 from seqexp.lazy import lazy_module
@@ -144,6 +145,8 @@ def new_schema(cfg: EventsConfig, reference: np.datetime64) -> dict[str, Any]:
     }
     if cfg.max_levels:
         schema["max_levels"] = dict(cfg.max_levels)
+    if cfg.graph is not None:
+        schema["graph"] = graph_schema(cfg.graph)
     if cfg.output != "sequence":
         options = cfg.aggregates
         numeric = options.numeric
@@ -170,6 +173,8 @@ def schema_columns(schema: dict[str, Any]) -> list[tuple[str, list[str]]]:
     if spec:
         keys += [("data.aggregates.numeric", spec["numeric"]), ("data.aggregates.flags", spec["flags"]),
                  ("data.aggregates.categorical", list(spec["levels"]))]  # fmt: skip
+    if schema.get("graph"):
+        keys += graph_columns(schema["graph"])
     return keys
 
 

@@ -46,6 +46,7 @@ from seqexp.data.event_log import (
 )
 from seqexp.data.events_config import EventsConfig, FileLabels, WindowLabels, next_spec
 from seqexp.data.expressions import condition, derive_columns
+from seqexp.data.graph import example_edges, graph_note, learn_items, stack_rows
 from seqexp.data.readers import OTHER_CLASS, check_two_classes, learn_levels, require_columns, top_levels
 from seqexp.data.sequences import build_sequences
 from seqexp.data.split import horizon_of
@@ -111,7 +112,9 @@ def _dataset(
     numeric: dict[str, str] = {}  # column -> the config key that names it numeric
     for key, columns in schema_columns(schema):
         require_columns(raw, columns, where=key, path=cfg.path)
-        numeric.update({c: numeric.get(c, key) for c in columns if not key.endswith("categorical")})
+        numeric.update(
+            {c: numeric.get(c, key) for c in columns if not key.endswith(("categorical", ".item"))}
+        )
     events = numeric_columns(raw, numeric, cfg.path)
     report["events"] = len(events)
     report["reference_date"] = str(reference)
@@ -138,6 +141,7 @@ def _dataset(
                                    "horizon_days": cfg.labels.horizon_days}  # type: ignore[union-attr]  # fmt: skip
         return _snapshot_dataset(raw, events, cfg, schema, snapshots, len(all_customers), report, notes)
     seq, agg, ids, unseen = _examples(events[before], cfg, schema, reference, lumped)
+    edges = example_edges(events[before], cfg.id, ids, schema, report)
     if agg is not None:
         report["aggregate_features"] = len(agg.names)
     no_history = len(all_customers) - len(ids)
@@ -186,15 +190,17 @@ def _dataset(
     X, names, mask, groups, static, static_names = _assemble(seq, agg, schema["output"])
     X, mask, ids = X[keep], None if mask is None else mask[keep], ids[keep]
     static = None if static is None else static[keep]
+    edges = None if edges is None else edges[keep]
     report["customers"] = len(ids)
     if seq is not None and schema["output"] != "aggregates":
         _truncation(seq.events_per_customer[keep], schema, report, notes)
     report["unseen_levels"] = unseen
     if unseen:
         notes.append(f"category levels not seen in training (encoded as all zeros): {unseen}")
+    graph_note(report, notes)
     report["notes"] = notes
     return Dataset(X=X, y=y, ids=ids, feature_names=names, mask=mask, onehot_groups=groups, report=report,
-                   schema=schema, static=static, static_names=static_names)  # fmt: skip
+                   schema=schema, static=static, static_names=static_names, edges=edges)  # fmt: skip
 
 
 def _label_fix(cfg: EventsConfig) -> str:
@@ -219,6 +225,8 @@ def _learn_levels(history: pd.DataFrame, cfg: EventsConfig, schema: dict[str, An
     if spec:
         spec["levels"] = {c: learn_top_levels(history[c], spec["top_k"]) for c in spec["levels"]}
         spec["names"] = feature_names(spec)
+    if schema.get("graph"):
+        schema["graph"]["items"] = learn_items(history, cfg.id, schema["graph"])
 
 
 def _examples(
@@ -283,7 +291,8 @@ def _snapshot_dataset(
         lo, hi = np.searchsorted(label_times, [cutoff, cutoff + horizon], side="left")
         y = np.isin(ids, pd.unique(label_ids[lo:hi])).astype(np.int64)
         X, names, mask, groups, static, static_names = _assemble(seq, agg, schema["output"])
-        parts.append((X, y, ids, mask, np.full(len(ids), cutoff, dtype="datetime64[s]"), static))
+        edges = example_edges(history, cfg.id, ids, schema, report)  # this cutoff's own edges
+        parts.append((X, y, ids, mask, np.full(len(ids), cutoff, dtype="datetime64[s]"), static, edges))
         for column, count in unseen.items():
             unseen_total[column] = unseen_total.get(column, 0) + count
         row.update(examples=len(ids), positives=int(y.sum()), positive_rate=round(float(y.mean()), 4),
@@ -298,6 +307,7 @@ def _snapshot_dataset(
     X = np.concatenate([p[0] for p in parts])
     y, ids, cutoff_of = (np.concatenate([p[i] for p in parts]) for i in (1, 2, 4))
     mask, static = (None if parts[0][i] is None else np.concatenate([p[i] for p in parts]) for i in (3, 5))
+    edges = None if parts[0][6] is None else stack_rows([p[6] for p in parts])
     check_two_classes(y, column="data.labels", path=cfg.path, fix=_label_fix(cfg))
     report.update(snapshots=rows, customers=int(len(np.unique(ids))), examples=len(y),
                   positive_rate=round(float(y.mean()), 4), unseen_levels=unseen_total)  # fmt: skip
@@ -305,9 +315,11 @@ def _snapshot_dataset(
         f"{len(moments)} snapshots from {moments[0]} to {moments[-1]}: {len(y)} examples of "
         f"{report['customers']} customers, label window {cfg.labels.horizon_days:g} days"
     )
+    graph_note(report, notes)
     report["notes"] = notes
     return Dataset(X=X, y=y, ids=ids, feature_names=names, mask=mask, onehot_groups=groups, report=report,
-                   schema=schema, static=static, static_names=static_names, cutoffs=cutoff_of)  # fmt: skip
+                   schema=schema, static=static, static_names=static_names, cutoffs=cutoff_of,
+                   edges=edges)  # fmt: skip
 
 
 def _sequences(

@@ -11,6 +11,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from seqexp.config.section import ConfigPath, Section, moment
 from seqexp.data.expressions import check_derive_names, check_syntax
+from seqexp.data.graph import GraphOptions
 from seqexp.data.sequences import DERIVED
 from seqexp.data.table import FileOptions, Scalar
 
@@ -262,6 +263,11 @@ class EventsConfig(FileOptions):
         AggregateOptions(),
         description="{windows_days, stats, numeric, flags, categorical, top_k, gaps, trend, log1p}.",
     )
+    graph: GraphOptions | None = Field(
+        None,
+        description="{item, weight, normalise, dims, hops}: the customer-item graph of the history; "
+        "customer vectors from it join the aggregates (or the static block beside the sequence).",
+    )
     duplicates: Literal["drop", "keep"] = Field("drop", description="Exact duplicate rows (always counted).")
     impute: Literal["mean", "median"] = Field(
         "mean", description="How missing numeric values are filled (statistic of the training split)."
@@ -299,6 +305,10 @@ class EventsConfig(FileOptions):
         small = [c for c, n in self.max_levels.items() if n < 1]
         if small:
             raise ValueError(f"max_levels: {small[0]} needs at least 1 level")
+        if self.graph is not None and self.output == "sequence":
+            raise ValueError(
+                "graph: its vectors join the aggregates; set output: aggregates or sequence_and_aggregates"
+            )
         labels, reference = self.labels, self.reference_date
         _check_snapshots(self.snapshots, labels, reference)
         # A reference date after the cutoff would put the label window's events into the features.

@@ -118,9 +118,10 @@ def explain_run(
 
 def _own_split(run: SavedRun, notes: list[str]) -> tuple[Dataset, Any]:
     """The run's data and split rebuilt from its config (a note when the data changed)."""
+    from seqexp.pipeline.encode import with_graph
     from seqexp.pipeline.prepare import load_dataset, make_split
 
-    data = load_dataset(run.cfg)
+    data = with_graph(run, load_dataset(run.cfg))  # data.graph: its columns from the saved factors
     fingerprint = data.fingerprint()
     if run.record.get("data_fingerprint") not in (None, fingerprint):
         notes.append(

@@ -18,12 +18,15 @@ from seqexp.data.inputs import ModelInput
 class InputSpec:
     """Shape of one example (no batch axis), whether sequences carry padding, how many classes
     the target has (2: binary, one positive-class score; more: one probability per class), and the
-    width of the static vector beside the sequence (0: none; ``seqexp.data.inputs``)."""
+    width of the static vector beside the sequence (0: none; ``seqexp.data.inputs``). ``blocks``: the
+    widths of the graph's propagated-feature blocks that end the per-customer features, one per hop
+    (``data.graph.hops``; the ``gnn`` model gives each its branch); empty without them."""
 
     shape: tuple[int, ...]
     masked: bool = False
     n_classes: int = 2
     static: int = 0
+    blocks: tuple[int, ...] = ()
 
     @property
     def multiclass(self) -> bool:

@@ -104,3 +104,22 @@ class PaddingMask(layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "for_attention": self.for_attention}
+
+
+@keras.saving.register_keras_serializable(package="seqexp")
+class Columns(layers.Layer):
+    """Columns ``[start, stop)`` of a table input: the ``gnn`` model's branch for one block of
+    features (the customer's own, or one hop of the graph's propagated features)."""
+
+    def __init__(self, start: int, stop: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.start, self.stop = int(start), int(stop)
+
+    def call(self, inputs: Any) -> Any:
+        return inputs[:, self.start : self.stop]
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0], self.stop - self.start)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "start": self.start, "stop": self.stop}

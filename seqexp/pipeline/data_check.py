@@ -25,6 +25,12 @@ def _check_model_reads_the_data(cfg: ExperimentConfig) -> None:
         from seqexp.models.autoencoder import STATIC_REFUSAL
 
         raise UserError(STATIC_REFUSAL)
+    graph = getattr(cfg.data, "graph", None)
+    if "graph" in model.tags and (graph is None or not graph.hops or output != "aggregates"):
+        raise UserError(
+            f"model.name: {cfg.model.name} reads the graph's propagated features; give the events source "
+            "data.output: aggregates and data.graph: {item: <column>, hops: 2}"
+        )
     one_row = "table" in source.tags or output == "aggregates"
     if one_row and "table" not in model.tags:
         readers = ", ".join(e.name for e in MODELS if "table" in e.tags)

@@ -162,7 +162,8 @@ def encode_frame(
 
 
 def as_trained(run: SavedRun, data: Dataset) -> Dataset:
-    """``data`` in the layout the run was trained on: a run whose scaling has no static block but
+    """``data`` in the layout the run was trained on: with the graph's columns (``data.graph``) from
+    its own edges and the factors saved at training; a run whose scaling has no static block but
     data that has one is a run saved before the static input, trained with the static vector
     repeated on every real step of the sequence (padded steps zero) after the step features. A
     synthetic run saved before its source went through the events builder gets its own feature names
@@ -172,6 +173,7 @@ def as_trained(run: SavedRun, data: Dataset) -> Dataset:
     saved = DATA_SOURCES.get(run.cfg.data.name).extras.get("saved")
     if saved is not None:
         data = saved(data, run.schema or None)
+    data = with_graph(run, data)
     if data.static is None or run.scaler.static is not None:
         return data
     from dataclasses import replace
@@ -181,6 +183,15 @@ def as_trained(run: SavedRun, data: Dataset) -> Dataset:
     names = [*data.feature_names, *data.static_names]
     X = np.concatenate([data.X, repeated], axis=-1)
     return replace(data, X=X, feature_names=names, static=None, static_names=[])
+
+
+def with_graph(run: SavedRun, data: Dataset) -> Dataset:
+    """The graph's columns appended (read from the run's graph.npz, never refitted), when it has one."""
+    if data.edges is None:
+        return data
+    from seqexp.pipeline.graph_features import GraphFeatures, graph_file
+
+    return GraphFeatures.load(graph_file(run.folder, run.record)).apply(data)
 
 
 def _same_names(expected: list[str], got: list[str], what: str) -> None:

@@ -7,6 +7,7 @@ file and the data section are unchanged, see seqexp/data/cache.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +42,7 @@ class Prepared:
     train: Dataset
     val: Dataset
     test: Dataset
+    graph: Any = None  # GraphFeatures fitted on the training rows (data.graph), else None
 
     @property
     def spec(self) -> InputSpec:
@@ -49,6 +51,7 @@ class Prepared:
             masked=self.data.mask is not None,
             n_classes=self.data.n_classes,
             static=0 if self.data.static is None else self.data.static.shape[1],
+            blocks=() if self.graph is None else self.graph.blocks,
         )
 
     @property
@@ -129,6 +132,12 @@ def prepare(cfg: ExperimentConfig, data: Dataset | None = None) -> Prepared:
     check_labels(data.y, data.n_classes)
     check_features(data)
     split = make_split(cfg, data)
+    graph = None
+    if data.edges is not None:  # fitted on the training rows' graph; every row folded in from its own edges
+        from seqexp.pipeline.graph_features import GraphFeatures
+
+        graph = GraphFeatures.fit(data.subset(split.train), data.schema["graph"])
+        data = graph.apply(data)
     parts = [data.subset(index) for index in (split.train, split.val, split.test)]
     scaler = Standardizer.fit(
         parts[0].X,
@@ -140,4 +149,4 @@ def prepare(cfg: ExperimentConfig, data: Dataset | None = None) -> Prepared:
     if parts[0].static is not None:  # the static block beside the sequence: its own train statistics
         scaler = scaler.with_static(parts[0].static, data.static_names)
     train, val, test = (scaler.scale(part) for part in parts)
-    return Prepared(data, split, scaler, train, val, test)
+    return Prepared(data, split, scaler, train, val, test, graph)

@@ -212,6 +212,8 @@ def _save_preparation(record: lifecycle.RunRecord, prepared: Prepared) -> None:
         input_shape=list(data.X.shape[1:]),
     )
     prepared.scaler.save(record.folder / files.PREPROCESS)
+    if prepared.graph is not None:
+        prepared.graph.save(record.folder / files.GRAPH)
     atomic.write_json(record.folder / files.DATA_SCHEMA, data.schema)
 
 

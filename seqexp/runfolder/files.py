@@ -25,6 +25,7 @@ CALIBRATION = "calibration.json"  # the calibrator fitted on validation (scores 
 PREDICTIONS = "predictions.csv"  # the test split (or the evaluated data)
 VAL_PREDICTIONS = "val_predictions.csv"
 DRIFT = "drift.json"  # rates and PSI per part, and the reference later data is compared with
+GRAPH = "graph.npz"  # data.graph: the item factors and hop matrices fitted on the training graph
 
 # --------------------------------------------------------------------------- saved models
 KERAS_MODEL = "model.keras"
@@ -43,7 +44,7 @@ MODEL_FILES = (
     LIGHTGBM_MODEL,
     LIGHTGBM_STATE,
 )
-SCORING_FILES = (CONFIG, RUN, METRICS, PREPROCESS, DATA_SCHEMA, CALIBRATION, DRIFT, *MODEL_FILES)
+SCORING_FILES = (CONFIG, RUN, METRICS, PREPROCESS, DATA_SCHEMA, CALIBRATION, DRIFT, GRAPH, *MODEL_FILES)
 """What scoring new customers reads from a run (``seqexp export`` copies these and nothing else)."""
 
 # --------------------------------------------------------------------------- figures

@@ -80,7 +80,9 @@ def raw_columns(schema: dict[str, Any]) -> RawColumns:
     derived = set(schema.get("derive") or {})
     taken = {schema["id"], schema["time"], *derived}
     spec = schema.get("aggregates") or {}
-    listed = [*schema["numeric"], *spec.get("numeric", []), *spec.get("flags", [])]
+    graph = schema.get("graph") or {}  # data.graph: its item column (any value) and weight column
+    weight = [graph["weight"]] if graph.get("weight", "count") != "count" else []
+    listed = [*schema["numeric"], *spec.get("numeric", []), *spec.get("flags", []), *weight]
     numeric = [c for c in dict.fromkeys(listed) if c not in taken]
     categorical: dict[str, list[str]] = {}
     for column, levels in [*schema["categorical"].items(), *spec.get("levels", {}).items()]:
@@ -90,7 +92,7 @@ def raw_columns(schema: dict[str, Any]) -> RawColumns:
         *(schema.get("derive") or {}).values(),
         *([schema["where"]] if schema.get("where") else []),
     ]
-    read = [c for e in expressions for c in check_syntax(e)]
+    read = [c for e in expressions for c in check_syntax(e)] + ([graph["item"]] if graph else [])
     other = [c for c in dict.fromkeys(read) if c not in taken and c not in numeric and c not in categorical]
     return RawColumns("events", schema["id"], numeric, categorical, schema["time"], schema.get("time_format"),
                       other, schema.get("where"))  # fmt: skip
