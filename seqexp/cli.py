@@ -155,7 +155,7 @@ def tune(
     quiet: Annotated[bool, _quiet("the tune folder's path (no progress, no notes)")] = False,
     resume: Annotated[
         Path | None,
-        typer.Option("--resume", metavar="DIR", help="Continue the interrupted search in this tune folder."),
+        typer.Option("--resume", metavar="DIR", help="Continue (or, with --set, extend) this tune folder."),
     ] = None,
     chief: Annotated[
         bool, typer.Option("--chief", metavar="", help="Serve the search to workers (keras-tuner chief).")

@@ -25,8 +25,12 @@ def run(
 
     if config is None and resume is None:
         raise UserError("give a CONFIG with a tune section, or --resume FOLDER")
-    if config is None and overrides:
-        raise UserError("--set needs a CONFIG; to resume as it was, use --resume FOLDER alone")
+    if config is None and overrides:  # --resume FOLDER --set tune.max_trials=N: a new budget
+        from seqexp.runfolder import files
+
+        if not (resume / files.CONFIG).is_file():  # type: ignore[operator]
+            raise UserError(f"{resume}: no {files.CONFIG} here; --resume takes a tune folder")
+        config = resume / files.CONFIG  # type: ignore[operator]
     cfg = load_config(config, overrides) if config is not None else None
     from seqexp.reporting.progress import trial_progress
     from seqexp.tuning.roles import set_distributed_env

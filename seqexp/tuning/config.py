@@ -88,8 +88,21 @@ class TuneConfig(Section):
 
     tuner: Literal["random", "hyperband", "bayesian"] = Field("random", description="keras-tuner tuner.")
     objective: Objective = Field(default_factory=Objective)
-    max_trials: int = Field(10, ge=1, le=100_000, description="Trials to run (random, bayesian).")
-    max_epochs: int = Field(10, ge=1, le=100_000, description="Most epochs for one model (hyperband).")
+    max_trials: int | None = Field(
+        None, ge=1, le=100_000,
+        description="The most trials the search runs, for every tuner (hyperband stops when it is "
+        "reached, even within its plan); null: 10 for random and bayesian, hyperband's whole plan.",
+    )  # fmt: skip
+    max_minutes: float | None = Field(
+        None, gt=0, le=1_000_000,
+        description="Time budget of each `seqexp tune` (or --resume) call: no trial starts after it "
+        "(the running one finishes); null: none.",
+    )  # fmt: skip
+    max_epochs: int = Field(
+        10, ge=1, le=100_000,
+        description="Most epochs for one model (hyperband; with factor and hyperband_iterations it "
+        "decides hyperband's plan of trials, see `seqexp validate`).",
+    )  # fmt: skip
     factor: int = Field(3, ge=2, le=100, description="Hyperband's reduction factor.")
     hyperband_iterations: int = Field(1, ge=1, le=1000, description="Times to run the Hyperband algorithm.")
     executions_per_trial: int = Field(1, ge=1, le=100, description="Fits per trial (objective averaged).")

@@ -16,6 +16,7 @@ from seqexp.config.yaml_io import to_yaml
 from seqexp.runfolder import atomic, files
 from seqexp.tuning import space as space_mod
 from seqexp.tuning.config import tune_of
+from seqexp.tuning.plots import plot_search
 
 HYPERBAND_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round", "tuner/trial_id")
 
@@ -28,11 +29,17 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def start_order(trial_id: str) -> tuple[float, str]:
+    """keras-tuner numbers trials as they start, padded to the width of ``max_trials`` ("7", "07"):
+    a search resumed with a larger budget mixes widths, so they sort as numbers."""
+    return (int(trial_id), trial_id) if trial_id.isdigit() else (math.inf, trial_id)
+
+
 def trial_rows(cfg: ExperimentConfig, oracle: Any) -> list[dict[str, Any]]:
     """One row per trial, in the order trials started: values, objective, metrics, epochs, time."""
     space = tune_of(cfg).space
     rows = []
-    for trial_id in sorted(oracle.trials):
+    for trial_id in sorted(oracle.trials, key=start_order):
         trial = oracle.trials[trial_id]
         hp = trial.hyperparameters.values
         values = space_mod.values_from(hp, space)
@@ -109,7 +116,7 @@ def write_results(
     rows = trial_rows(cfg, oracle)
     write_trials_csv(folder / files.TRIALS, rows)
     best_rows = ranked(rows, tune.objective.best)
-    plot_search(rows, tune, folder)
+    plot_search(rows, tune, folder)  # tuning.plots
     summary: dict[str, Any] = {
         "trials": len(rows),
         "completed": sum(r["status"] == "completed" for r in rows),
@@ -134,50 +141,3 @@ def write_results(
         top_runs.append(str(result.run_dir.relative_to(folder)))
     summary["top_runs"] = top_runs
     return summary
-
-
-def plot_search(rows: list[dict[str, Any]], tune: Any, folder: Path) -> None:
-    """Objective vs trial (with the best so far), and each searched value vs the objective."""
-    from seqexp.reporting.figures import pyplot, save
-
-    plt = pyplot()
-    metric, direction = tune.objective.metric, tune.objective.best
-    scored = [(i, r["objective"]) for i, r in enumerate(rows, start=1) if r["objective"] is not None]
-    fig, ax = plt.subplots(figsize=(7, 4))
-    if scored:
-        trials, ys = zip(*scored, strict=True)
-        ax.scatter(trials, ys, s=18, label="trial")
-        running, best = [], None
-        for y in ys:
-            best = y if best is None else (max(best, y) if direction == "max" else min(best, y))
-            running.append(best)
-        ax.step(trials, running, where="post", color="C1", label="best so far")
-        ax.legend()
-    ax.set_xlabel("trial (in start order)")
-    ax.set_ylabel(metric)
-    ax.set_title(f"{tune.tuner} search: {metric} ({direction})")
-    save(fig, folder / files.OBJECTIVE_PNG)
-
-    keys = list(tune.space)
-    cols = min(3, len(keys))
-    nrows = math.ceil(len(keys) / cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 3.2 * nrows), squeeze=False)
-    for ax, key in zip(axes.flat, keys, strict=False):
-        dist = tune.space[key]
-        points = [(r["_values"].get(key), r["objective"]) for r in rows
-                  if r["objective"] is not None and key in r["_values"]]  # fmt: skip
-        if dist.kind == "choice":
-            labels = [json.dumps(v) if not isinstance(v, str) else v for v in dist.choice]
-            index = {label: i for i, label in enumerate(labels)}
-            xs: list[Any] = [index.get(json.dumps(v) if not isinstance(v, str) else v, -1) for v, _ in points]
-            ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
-        else:
-            xs = [v for v, _ in points]
-            if dist.log:
-                ax.set_xscale("log")
-        ax.scatter(xs, [y for _, y in points], s=18)
-        ax.set_title(key, fontsize=9)
-        ax.set_ylabel(metric, fontsize=8)
-    for ax in list(axes.flat)[len(keys) :]:
-        ax.axis("off")
-    save(fig, folder / files.SPACE_PNG)

@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,8 @@ from seqexp.config.yaml_io import to_yaml
 from seqexp.errors import UserError
 from seqexp.pipeline.train import run_logger
 from seqexp.runfolder import atomic, files, lifecycle
+from seqexp.tuning import budget
+from seqexp.tuning.chatter import into_log
 from seqexp.tuning.config import tune_of
 from seqexp.tuning.hypermodel import make_hypermodel
 from seqexp.tuning.roles import Role, current_role
@@ -35,6 +36,8 @@ from seqexp.tuning.trials import SeqexpTrials, TrialEvents, TrialPool
 Say = Callable[[str], None]
 
 TUNER_CLASSES = {"random": "RandomSearch", "hyperband": "Hyperband", "bayesian": "BayesianOptimization"}
+# What may change when a search is resumed: its budget, and what is done after it.
+RESUMABLE = ("top_k", "trials_per_process", "max_trials", "max_minutes")
 
 
 def _digest(value: Any) -> str:
@@ -45,17 +48,15 @@ def search_hashes(cfg: ExperimentConfig) -> dict[str, str]:
     """One hash per part of the config that decides what the trials mean (``tune.top_k`` does not)."""
     data = cfg.model_dump(mode="json", by_alias=True)
     tune = data.pop("tune")
-    hashes = {
-        f"tune.{key}": _digest(value)
-        for key, value in tune.items()
-        if key not in ("top_k", "trials_per_process")
-    }
+    hashes = {f"tune.{key}": _digest(value) for key, value in tune.items() if key not in RESUMABLE}
     hashes.update({key: _digest(value) for key, value in data.items() if key != "name"})
     return hashes
 
 
 def _changed(old: dict[str, str], new: dict[str, str]) -> list[str]:
-    return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    """Keys whose hash differs (a folder from before a key became resumable still holds its hash)."""
+    keys = {k for k in old.keys() | new.keys() if k.removeprefix("tune.") not in RESUMABLE}
+    return sorted(k for k in keys if old.get(k) != new.get(k))
 
 
 def build_tuner(cfg: ExperimentConfig, hypermodel: Any, folder: Path, *, resume: bool) -> Any:
@@ -80,24 +81,13 @@ def build_tuner(cfg: ExperimentConfig, hypermodel: Any, folder: Path, *, resume:
             max_epochs=tune.max_epochs, factor=tune.factor, hyperband_iterations=tune.hyperband_iterations
         )
     else:
-        kwargs["max_trials"] = tune.max_trials
-    return cls(**kwargs)
-
-
-def planned_trials(cfg: ExperimentConfig, tuner: Any) -> int | None:
-    """How many trials the search will run (Hyperband's count follows from its brackets)."""
-    tune = tune_of(cfg)
-    if tune.tuner != "hyperband":
-        return tune.max_trials
-    oracle = tuner.oracle
-    try:  # keras-tuner's own bracket arithmetic
-        brackets = range(oracle._get_num_brackets())
-        per_iteration = sum(
-            oracle._get_size(b, r) for b in brackets for r in range(oracle._get_num_rounds(b))
-        )
-    except AttributeError:
-        return None
-    return per_iteration * tune.hyperband_iterations
+        kwargs["max_trials"] = budget.oracle_cap(tune)
+    tuner = cls(**kwargs)
+    if tune.tuner == "hyperband" and tune.max_trials is not None:
+        # Hyperband takes no max_trials, but its oracle stops at Oracle.max_trials like any other
+        # (not kept in keras-tuner's saved state: set again on every build, so resume may raise it).
+        tuner.oracle.max_trials = tune.max_trials
+    return tuner
 
 
 # --------------------------------------------------------------------------- the command
@@ -136,8 +126,6 @@ def _open_folder(
         )
     if previous.get("role") == "worker":
         raise UserError(f"{folder}: a worker's folder holds no search state; resume the chief's folder")
-    if previous.get("status") == "completed":
-        raise UserError(f"{folder}: this search already completed; start a new one without --resume")
     stored_cfg = load_config(folder / files.CONFIG)
     stored = json.loads((folder / files.SEARCH).read_text())["hashes"]
     edited = _changed(stored, search_hashes(stored_cfg))
@@ -147,12 +135,32 @@ def _open_folder(
     if cfg is not None and (changed := _changed(stored, search_hashes(cfg))):
         raise UserError(
             f"{folder}: cannot resume with a different search: {', '.join(changed)} changed. "
-            "Resume with the folder's own config (seqexp tune --resume FOLDER), or start a new search "
-            "(leave out --resume)."
+            "Only the budget (tune.max_trials, tune.max_minutes), tune.top_k and tune.trials_per_process "
+            "may change; resume with the folder's own config (seqexp tune --resume FOLDER), or start a "
+            "new search (leave out --resume)."
         )
     use = stored_cfg if cfg is None else cfg
+    if previous.get("status") == "completed":
+        _refuse_a_spent_budget(folder, use, int(previous.get("trials") or 0))
+    if (written := to_yaml(use)) != (folder / files.CONFIG).read_text():
+        atomic.write_text(folder / files.CONFIG, written)  # a new budget: a later resume keeps it
     record = lifecycle.RunRecord.reopen(folder, resumed=[*previous.get("resumed", []), lifecycle.now_iso()])
     return use, folder, record
+
+
+def _refuse_a_spent_budget(folder: Path, cfg: ExperimentConfig, ran: int) -> None:
+    """A completed search continues only when its budget now allows more trials."""
+    tune = tune_of(cfg)
+    if tune.tuner == "hyperband" and ran >= budget.plan_of(tune).trials:
+        raise UserError(
+            f"{folder}: this search completed hyperband's whole plan ({ran} trials for max_epochs="
+            f"{tune.max_epochs}, factor={tune.factor}); start a new search without --resume"
+        )
+    if ran >= budget.trial_cap(tune):
+        raise UserError(
+            f"{folder}: this search completed its {ran} trials; to run more, raise its budget: "
+            f"seqexp tune --resume {folder} --set tune.max_trials={ran + 10}"
+        )
 
 
 def run_tune(
@@ -199,33 +207,42 @@ def _search(
 
     if line := describe(cfg.train):  # each trial's model is built under the strategy (same builder)
         log(line)
-    # keras-tuner prints its own notes to stdout; stdout is for the folder's path alone.
-    with contextlib.redirect_stdout(sys.stderr):
+    tune, log_path = tune_of(cfg), folder / files.LOG
+    # keras-tuner's own lines ("Reloading Tuner from ...", its summaries) go to run.log only.
+    with into_log(log_path):
         tuner = build_tuner(cfg, make_hypermodel(cfg, prepared), folder, resume=resuming)
-    total = planned_trials(cfg, tuner)
-    objective = tune_of(cfg).objective
-    events = TrialEvents(folder, objective.metric, objective.best, total, log, progress)
+        if role.part != "worker":  # a worker's space comes from the chief, which may not be up yet
+            tuner.search_space_summary()
+    objective = tune.objective
+    events = TrialEvents(folder, objective.metric, objective.best, budget.trial_cap(tune), log, progress,
+                         here=role.part == "worker")  # fmt: skip
     tuner.seqexp_events = events
-    tuner.seqexp_space = tune_of(cfg).space
-    tuner.seqexp_pool = pool = TrialPool(cfg, prepared)
+    tuner.seqexp_space = tune.space
+    tuner.seqexp_pool = pool = TrialPool(cfg, prepared, log_path)
+    clock = budget.TimeBudget(tune.max_minutes)
+    if role.part != "worker":  # the oracle that hands out trials keeps the budget
+        clock.install(tuner.oracle)
+        log(f"budget: {budget.describe(tune)}")
+        for note in budget.warnings_for(tune):
+            log(f"warning: {note}")
+    if resuming and role.part != "worker":
+        events.resume_from(tuner.oracle)
     if role.part == "chief":
         log(f"chief: serving trials on {role.address}; start workers with --worker ID --chief-host HOST")
     elif role.part == "worker":
         log(f"worker {role.tuner_id}: asking the chief at {role.address} for trials")
     else:
-        done = len(tuner.oracle.trials) if resuming else 0
-        tuner_name = tune_of(cfg).tuner
-        log(f"{tuner_name} search: {total or '?'} trials, objective {objective.metric} ({objective.best})"
-            + (f"; resuming after {done} started" if resuming else ""))  # fmt: skip
+        log(f"{tune.tuner} search: {events.total} trials at most, objective {objective.metric} "
+            f"({objective.best})" + (f"; resuming after {events.done} trials, best so far "
+                                     f"{events.best_text}" if resuming else ""))  # fmt: skip
     started = time.perf_counter()
-    with (
-        contextlib.redirect_stdout(sys.stderr),
-        progress if progress is not None else contextlib.nullcontext(),
-    ):
+    with into_log(log_path), progress if progress is not None else contextlib.nullcontext():
         if progress is not None:
-            events.task = progress.add_task("trials", total=total, best="-")
+            events.task = progress.add_task(
+                "trials", total=events.total, completed=events.done, best=events.best_text
+            )
         try:
-            tuner.search(verbose=0)
+            tuner.search(verbose=1)  # keras-tuner's trial banners: into run.log
         except KeyboardInterrupt:
             if pool.executor is not None:  # its child got the same Ctrl-C: do not wait for it
                 pool.executor.shutdown(wait=False, cancel_futures=True)
@@ -246,6 +263,9 @@ def _search(
             if pool.executor is not None:
                 pool.close()
     seconds = time.perf_counter() - started
+    if clock.stopped_after is not None:
+        log(f"budget: tune.max_minutes={tune.max_minutes:g} reached; the search stopped after "
+            f"{clock.stopped_after} trials")  # fmt: skip
     if not role.writes_results:
         record.finish("completed", trials_run=events.done, search_seconds=round(seconds, 3))
         return None

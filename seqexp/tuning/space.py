@@ -11,8 +11,10 @@ only under those choices.
 from __future__ import annotations
 
 import copy
+import decimal
 import difflib
 import json
+import math
 from typing import Any
 
 from pydantic import BaseModel
@@ -49,12 +51,39 @@ def encode(dist: Any) -> list[Any]:
 
 
 def decode(dist: Any, value: Any) -> Any:
-    """A keras-tuner value back to the config value it stands for."""
+    """A keras-tuner value back to the config value it stands for (a float at the precision it was
+    sampled at: the trial trains with the value its config and ``best_config.yaml`` show)."""
     if dist.kind == "choice" and not _native(dist.choice):
         return json.loads(value)
     if dist.kind == "int":
         return int(value)
+    if dist.kind == "float":
+        return sampled_precision(dist, float(value))
     return value
+
+
+def _places(number: float) -> int:
+    """Decimal places of a number as written (0.05 -> 2, 1e-4 -> 4, 3.0 -> 0)."""
+    exponent = decimal.Decimal(repr(float(number))).normalize().as_tuple().exponent
+    return max(0, -int(exponent))
+
+
+def sampled_precision(dist: Any, value: float) -> float:
+    """``value`` rounded to what its distribution can tell apart: a linear ``step`` grid to the
+    places of ``lo`` and ``step`` (``step: 0.1`` gives 0.3, not 0.30000000000000004), a log range to
+    4 significant digits, any other range to 4 significant digits of its width (never below the
+    places of ``lo``), kept inside the range."""
+    lo, hi = dist.float_range
+    if not math.isfinite(value):
+        return value
+    if dist.log:
+        rounded = float(f"{value:.4g}")
+    elif dist.step:
+        rounded = round(value, max(_places(dist.step), _places(lo)))
+    else:
+        width = math.floor(math.log10(hi - lo) + 1e-9)  # 100.1 - 100 is 0.0999...: still 10^-1
+        rounded = round(value, max(3 - width, _places(lo)))
+    return min(max(rounded, lo), hi) + 0.0  # + 0.0: never -0.0
 
 
 def _component_sections() -> dict[str, Any]:

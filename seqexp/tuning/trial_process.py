@@ -28,13 +28,28 @@ import numpy as np
 _STATE: dict[str, Any] = {}
 
 
-def init_child(cfg_data: dict[str, Any], prepared: Any) -> None:
-    """Runs once in each new child: quiet TensorFlow, keep the config and data for its trials."""
+def init_child(cfg_data: dict[str, Any], prepared: Any, log_path: str) -> None:
+    """Runs once in each new child: its output into the run's log, keep the config and data."""
     _exit_with_parent()
+    _output_into(log_path)
     from seqexp.config.loading import validate_config
 
     _STATE["cfg"] = validate_config(cfg_data, source="tune config")
     _STATE["prepared"] = prepared
+
+
+def _output_into(log_path: str) -> None:
+    """The child's stdout and stderr (file descriptors 1 and 2: Python, TensorFlow's and LightGBM's
+    C++ code alike) append to ``run.log``: the terminal keeps the search's own lines, and stdout
+    only the folder's path. A trial's error still reaches the search as its exception."""
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 def _quiet_tensorflow() -> None:

@@ -18,9 +18,14 @@ from seqexp.tuning.config import tune_of
 Say = Callable[[str], None]
 
 
+FINISHED = ("COMPLETED", "FAILED")  # keras-tuner's TrialStatus values of a trial that ran to its end
+
+
 @dataclass
 class TrialEvents:
-    """What this process hears about its own trials: a CSV record and the progress view."""
+    """What this process hears about trials: a CSV record and the progress view. ``done`` and
+    ``best`` count the whole search (a resumed one included, ``resume_from``); a worker, which
+    sees only its own trials, counts those (``here``)."""
 
     folder: Path
     objective: str
@@ -32,14 +37,31 @@ class TrialEvents:
     done: int = 0
     best: float | None = None
     task: Any = None
+    here: bool = False
+
+    def resume_from(self, oracle: Any) -> None:
+        """Start from the trials a resumed search already finished: their count and best score."""
+        finished = [t for t in oracle.trials.values() if str(t.status).upper() in FINISHED]
+        self.done = len(finished)
+        for trial in finished:
+            if str(trial.status).upper() == "COMPLETED":
+                self._better(trial.score)
+
+    def _better(self, score: float | None) -> None:
+        if score is not None and np.isfinite(score):
+            pick = max if self.direction == "max" else min
+            self.best = score if self.best is None else pick(self.best, score)
+
+    @property
+    def best_text(self) -> str:
+        return "-" if self.best is None else f"{self.best:.4f}"
 
     def trial_ended(self, trial: Any, tuner_id: str, metrics: dict[str, float]) -> None:
         self.done += 1
         status = str(trial.status).lower()
         score = metrics.get(self.objective)
-        if status == "completed" and score is not None and np.isfinite(score):
-            better = max if self.direction == "max" else min
-            self.best = score if self.best is None else better(self.best, score)
+        if status == "completed":
+            self._better(score)
         row = {
             "trial_id": trial.trial_id,
             "tuner_id": tuner_id,
@@ -54,10 +76,19 @@ class TrialEvents:
         )  # as each trial ends: a kill loses nothing
         of = f"/{self.total}" if self.total else ""
         shown = "failed" if score is None else f"{self.objective} {score:.4f}"
-        best = "-" if self.best is None else f"{self.best:.4f}"
-        self.say(f"trial {trial.trial_id} ({self.done}{of} here): {shown}; best so far {best}")
+        count = f"{self.done}{of}" + (" here" if self.here else "")
+        self.say(f"trial {trial.trial_id} ({count}): {shown}; best so far {self.best_text}")
         if self.progress is not None:
-            self.progress.update(self.task, advance=1, best=best)
+            self.progress.update(self.task, advance=1, best=self.best_text)
+
+
+def checkpoint_path(tuner: Any, trial_id: str) -> str:
+    """Where a trial's best weights are kept: keras-tuner's own file in the trial's folder (so
+    ``Tuner.load_model`` finds them), from its public ``get_trial_dir``."""
+    return str(Path(tuner.get_trial_dir(trial_id)) / CHECKPOINT)
+
+
+CHECKPOINT = "checkpoint.weights.h5"  # keras-tuner's name for it under Keras 3
 
 
 class SeqexpTrials:
@@ -87,14 +118,14 @@ class SeqexpTrials:
                 values,
                 epochs=hp.get("tuner/epochs"),
                 initial_epoch=int(hp.get("tuner/initial_epoch", 0)),
-                load_weights=self._get_checkpoint_fname(previous) if previous else None,  # type: ignore[attr-defined]
-                checkpoint=self._get_checkpoint_fname(trial.trial_id),  # type: ignore[attr-defined]
+                load_weights=checkpoint_path(self, previous) if previous else None,
+                checkpoint=checkpoint_path(self, trial.trial_id),
                 executions=self.executions_per_trial,  # type: ignore[attr-defined]
                 objective=objective.name,
                 direction=objective.direction,
             )
         except BrokenProcessPool:
-            raise RuntimeError("the trial's process died (out of memory?)") from None
+            raise RuntimeError("the trial's process died (out of memory? see run.log)") from None
         metrics["seconds"] = time.perf_counter() - started
         self._seqexp_metrics = metrics
         return metrics  # the oracle stores every one (epochs and seconds too), also through gRPC
@@ -109,8 +140,8 @@ class TrialPool:
     """One child process at a time runs trials; a fresh one replaces it every ``trials_per_process``
     trials, or after it died."""
 
-    def __init__(self, cfg: ExperimentConfig, prepared: Any):
-        self.cfg, self.prepared = cfg, prepared
+    def __init__(self, cfg: ExperimentConfig, prepared: Any, log_path: Path):
+        self.cfg, self.prepared, self.log_path = cfg, prepared, log_path
         self.executor: Any = None
 
     def _start(self) -> Any:
@@ -123,7 +154,7 @@ class TrialPool:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),  # never fork a process running TensorFlow
             initializer=init_child,
-            initargs=(self.cfg.model_dump(mode="json", by_alias=True), self.prepared),
+            initargs=(self.cfg.model_dump(mode="json", by_alias=True), self.prepared, str(self.log_path)),
             max_tasks_per_child=tune_of(self.cfg).trials_per_process,
         )
 
