@@ -86,6 +86,48 @@ def test_mean_is_the_average_of_member_scores(members: dict[str, Path], tmp_path
     assert np.allclose(scores(run_dir)["score"], expected, atol=2e-6)
 
 
+def test_an_ensemble_folder_draws_the_figures_of_a_train_run(
+    members: dict[str, Path], tmp_path: Path, monkeypatch
+) -> None:
+    """The figure files of a binary train run folder, less those that need a training (history, model
+    diagram), drawn from the ensemble's combined probabilities, classes named as the members name them."""
+    from seqexp.reporting import figures
+
+    drawn: dict = {}
+    real = figures.plot_roc
+
+    def plot_roc(parts, path, title=None):
+        drawn.update(parts)
+        real(parts, path, title)
+
+    monkeypatch.setattr(figures, "plot_roc", plot_roc)
+    result = build_ensemble(same_split(members), method="mean", runs_dir=tmp_path)
+    trained = {p.name for p in members["lstm_a"].glob("*.png")} - {"history.png", "model.png"}
+    assert trained >= {"roc_curve.png", "pr_curve.png", "calibration.png", "threshold_curve.png",
+                       "gains_lift.png", "confusion_matrix.png"}  # fmt: skip
+    assert {p.name for p in result.run_dir.glob("*.png")} == trained
+    assert np.allclose(drawn["test"][1], scores(result.run_dir)["score"], atol=2e-6)
+    member = json.loads((members["lstm_a"] / "metrics.json").read_text())
+    assert result.metrics["class_names"] == member["class_names"]
+
+
+def test_members_with_costs_give_the_ensemble_their_profit_rule_and_figure(
+    tiny: Tiny, tmp_path: Path
+) -> None:
+    costs = ["evaluate.costs={tp: 50, fp: -5}", "evaluate.threshold=max_profit"]
+    folders = [
+        train_experiment(load_config(tiny.path, [m, *costs]), runs_dir=tmp_path / "runs").run_dir
+        for m in ("model={name: logistic_regression}", "model={name: logistic_regression, C: 0.1}")
+    ]
+    result = build_ensemble(folders, method="mean", runs_dir=tmp_path / "ens")
+    assert result.metrics["threshold_rule"] == "max_profit on validation"
+    assert (result.run_dir / "profit_curve.png").is_file()
+    import yaml
+
+    saved = yaml.safe_load((result.run_dir / "config.yaml").read_text())["evaluate"]
+    assert saved["threshold"] == "max_profit" and saved["costs"]["tp"] == 50  # evaluate can reuse them
+
+
 def test_calibrated_members_are_combined_as_probabilities(tiny: Tiny, tmp_path: Path) -> None:
     from seqexp.tasks.calibration import Calibrator
 

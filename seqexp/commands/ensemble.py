@@ -20,107 +20,10 @@ from typing import Any
 import numpy as np
 
 from seqexp.ensembles.combine import METHODS, OBJECTIVES, Combiner, fit_combiner, search_members
+from seqexp.ensembles.members import Member, check_compatible, load_member
 from seqexp.errors import UserError
 from seqexp.runfolder import atomic, files, lifecycle
-from seqexp.tasks import BinaryTask, task_of
-
-# --------------------------------------------------------------------------- members
-
-
-@dataclass(frozen=True)
-class Member:
-    """A completed run's saved scores, rows sorted by id."""
-
-    path: Path
-    run: dict[str, Any]
-    metrics: dict[str, Any]
-    val_ids: np.ndarray
-    val_y: np.ndarray
-    val_scores: np.ndarray
-    test_ids: np.ndarray
-    test_y: np.ndarray
-    test_scores: np.ndarray
-    calibrated: bool = False  # the scores above are the member's calibrated probabilities
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-
-def _read_scores(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    import pandas as pd
-
-    if not path.is_file():
-        raise UserError(f"{path.parent}: no {path.name}; retrain it with this version of seqexp")
-    frame = pd.read_csv(path, dtype={"id": str})
-    if not {"id", "y_true", "score"} <= set(frame.columns):
-        raise UserError(f"{path}: expected columns id, y_true, score")
-    if not frame["id"].is_unique:
-        raise UserError(f"{path}: customer ids are not unique")
-    frame = frame.sort_values("id", kind="stable")
-    return frame["id"].to_numpy(), frame["y_true"].to_numpy(int), frame["score"].to_numpy(float)
-
-
-def load_member(path: Path) -> Member:
-    """Read one member run; a folder that is not a completed single run is refused."""
-    path = Path(path)
-    run = lifecycle.read_run(path)
-    if "children" in run:
-        raise UserError(
-            f"{path}: a group of {len(run['children'])} runs ({run.get('kind')}); name its child runs instead"
-        )
-    if run.get("status") != "completed":
-        raise UserError(f"{path}: the run is {run.get('status')!r}, not completed")
-    if not run.get("split_fingerprint"):
-        raise UserError(f"{path}: run.json has no split_fingerprint; retrain it with this version of seqexp")
-    metrics = json.loads((path / files.METRICS).read_text()) if (path / files.METRICS).is_file() else {}
-    try:
-        task_of(metrics).refuse("ensemble")
-    except UserError as exc:
-        raise UserError(f"{path}: {exc}") from None
-    val_ids, val_y, val_scores = _read_scores(path / files.VAL_PREDICTIONS)
-    test_ids, test_y, test_scores = _read_scores(path / files.PREDICTIONS)
-    calibrated = (path / files.CALIBRATION).is_file()
-    if calibrated:  # combine probabilities, not scores that resampling moved
-        from seqexp.tasks.calibration import Calibrator
-
-        to_p = Calibrator.from_json(json.loads((path / files.CALIBRATION).read_text())).apply
-        val_scores, test_scores = to_p(val_scores), to_p(test_scores)
-    return Member(path, run, metrics, val_ids, val_y, val_scores, test_ids, test_y, test_scores, calibrated)
-
-
-def check_compatible(members: list[Member]) -> None:
-    """Members must share data and split (fingerprints) and score the same customers."""
-    if len(members) < 2:
-        raise UserError("an ensemble needs at least two member runs")
-    paths = [m.path.resolve() for m in members]
-    if len(set(paths)) != len(paths):
-        raise UserError("the same run is named twice among the members")
-    groups: dict[tuple[str, str], list[str]] = {}
-    for m in members:
-        key = (str(m.run.get("data_fingerprint")), str(m.run.get("split_fingerprint")))
-        groups.setdefault(key, []).append(str(m.path))
-    if len(groups) > 1:
-        parts = [
-            f"data {data} / split {split}: {', '.join(names)}" for (data, split), names in groups.items()
-        ]
-        raise UserError(
-            "members must be trained on the same data and split, but their fingerprints differ ("
-            + "; ".join(parts)
-            + "). Ensemble runs of one config family, or fix split.seed and retrain."
-        )
-    first = members[0]
-    for m in members[1:]:
-        for part in ("val", "test"):
-            same_ids = np.array_equal(getattr(m, f"{part}_ids"), getattr(first, f"{part}_ids"))
-            if not same_ids or not np.array_equal(getattr(m, f"{part}_y"), getattr(first, f"{part}_y")):
-                raise UserError(
-                    f"{m.path} and {first.path}: their {part} predictions cover different customers or labels"
-                )
-
-
-# --------------------------------------------------------------------------- combining
-
+from seqexp.tasks import Task, task_of
 
 # --------------------------------------------------------------------------- the verb
 
@@ -187,20 +90,22 @@ def tune_members(tune_dir: Path, top: int, objective: str = "pr_auc") -> list[Pa
     return [folder for _, _, folder in sorted(ranked)[:top]]
 
 
-def threshold_rule(members: list[Member], text: str | None) -> Any:
-    """``--threshold`` (YAML) if given, else the first member's ``evaluate.threshold``."""
+def evaluate_settings(members: list[Member], text: str | None) -> Any:
+    """The first member's ``evaluate`` section (its costs draw the profit figure and serve
+    ``max_profit``), with ``--threshold`` (YAML) in place of its threshold rule when given."""
     import yaml
     from pydantic import ValidationError
 
     from seqexp.config.sections import EvaluateConfig
 
+    config = yaml.safe_load((members[0].path / files.CONFIG).read_text()) or {}
+    section = config.get("evaluate") or {}
     if text is not None:
         raw, where = yaml.safe_load(text), "--threshold"
     else:
-        config = yaml.safe_load((members[0].path / files.CONFIG).read_text()) or {}
-        raw, where = (config.get("evaluate") or {}).get("threshold", 0.5), str(members[0].path / files.CONFIG)
+        raw, where = section.get("threshold", 0.5), str(members[0].path / files.CONFIG)
     try:
-        return EvaluateConfig(threshold=raw).threshold
+        return EvaluateConfig(threshold=raw, costs=section.get("costs"))
     except ValidationError as exc:
         raise UserError(f"{where}: {exc.errors()[0]['msg']}") from None
 
@@ -231,7 +136,8 @@ def build_ensemble(
         weights = [w / sum(weights) for w in weights]
     members = [load_member(p) for p in member_paths]
     check_compatible(members)
-    rule = threshold_rule(members, threshold)
+    settings = evaluate_settings(members, threshold)
+    rule, costs = settings.threshold, settings.costs
     y_val, y_test = members[0].val_y, members[0].test_y
     val = np.column_stack([m.val_scores for m in members])
     test = np.column_stack([m.test_scores for m in members])
@@ -247,8 +153,8 @@ def build_ensemble(
     combiner, val_scores = fit_combiner(method, val, y_val, weights=weights, objective=objective, seed=seed)
     test_scores = combiner.combine(test)
 
-    task = BinaryTask()  # members were checked: every one is binary
-    decision = task.decide(rule, y_val, val_scores)  # validation only, like any run
+    task = task_of(members[0].metrics)  # members were checked: binary, their classes named alike
+    decision = task.decide(rule, y_val, val_scores, costs)  # validation only, like any run
     parts = {"val": (y_val, val_scores), "test": (y_test, test_scores)}
     metrics: dict[str, Any] = {
         **task.score(decision, parts, per_class=False),
@@ -274,7 +180,7 @@ def build_ensemble(
         members, combiner, metrics, val_scores, test_scores, name or f"ensemble-{method}", runs_dir,
         spec={"method": method, "search": search, "max_members": max_members, "objective": objective,
               "threshold": rule if isinstance(rule, float | str) else rule.model_dump()},
-        tried=tried,
+        tried=tried, task=task, costs=costs,
     )  # fmt: skip
     return EnsembleResult(run_dir, metrics)
 
@@ -313,6 +219,8 @@ def _write_run(
     *,
     spec: dict[str, Any],
     tried: list[dict[str, Any]],
+    task: Task,
+    costs: Any = None,
 ) -> Path:
     import yaml
 
@@ -321,7 +229,7 @@ def _write_run(
     config = {
         "name": name,
         "ensemble": {**spec, "members": member_paths, "weights": combiner.weights},
-        "evaluate": {"threshold": spec["threshold"]},
+        "evaluate": {"threshold": spec["threshold"], **({"costs": costs.model_dump()} if costs else {})},
     }
     record = lifecycle.create(
         runs_dir, name, yaml.safe_dump(config, sort_keys=False), command="ensemble", estimator="ensemble",
@@ -329,7 +237,6 @@ def _write_run(
         split_fingerprint=first.run.get("split_fingerprint"), members=member_paths,
     )  # fmt: skip
     run_dir = record.folder
-    task = BinaryTask()
     with lifecycle.recording(record):
         atomic.write_json(
             run_dir / files.ENSEMBLE,
@@ -350,10 +257,27 @@ def _write_run(
         task.write_predictions(
             run_dir / files.VAL_PREDICTIONS, first.val_ids, first.val_y, val_scores, decision
         )
+        parts = {"val": (first.val_y, val_scores), "test": (first.test_y, test_scores)}
+        _figures(run_dir, task, decision, parts, metrics["model"], first, costs)
         said = _drift(first, task, decision, val_scores, test_scores, run_dir)
         atomic.write_text(run_dir / files.LOG, "".join(f"{note}\n" for note in [*combiner.notes, *said]))
         record.finish("completed", threshold=metrics["threshold"], notes=combiner.notes)
     return run_dir
+
+
+def _figures(
+    run_dir: Path, task: Task, decision: Any, parts: dict[str, Any], model: str, first: Member, costs: Any
+) -> None:
+    """The figures a train run draws (ranking, calibration, threshold, gains, confusion; profit with
+    the members' costs), from the combined probabilities; no history: nothing was trained here."""
+    import yaml
+
+    from seqexp.reporting.figures import figure_title
+
+    config = yaml.safe_load((first.path / files.CONFIG).read_text()) or {}
+    data = (config.get("data") or {}).get("name")
+    title = figure_title(run_dir.name, model, data)
+    task.write_figures(run_dir, parts, decision, "val", costs=costs, title=title)
 
 
 def _drift(

@@ -23,6 +23,7 @@ from seqexp.data.dataset import Dataset
 from seqexp.data.readers import (
     as_class_index,
     as_label,
+    as_text,
     categorical_codes,
     check_two_classes,
     class_names,
@@ -139,6 +140,12 @@ def _target_kind(frame: pd.DataFrame, cfg: TableConfig) -> list[str] | None:
     return classes
 
 
+def _negative(column: pd.Series, positive: Scalar) -> str | None:
+    """The one value of a two-valued binary target that is not ``positive``, as text (else None)."""
+    others = [v for v in class_names(column) if v != as_text(pd.Series([positive])).iloc[0]]
+    return others[0] if len(others) == 1 else None
+
+
 def _detect(frame: pd.DataFrame, cfg: TableConfig, taken: set[str]) -> tuple[list[str], list[str]]:
     numeric: list[str] = []
     categorical: list[str] = []
@@ -224,6 +231,8 @@ def table_from_frame(
         }
         if classes:  # binary schemas stay as they were: no classes, no target_type
             schema.update(target_type="multiclass", classes=classes)
+        elif labelled and (negative := _negative(frame[cfg.target], schema["positive"])) is not None:
+            schema["negative"] = negative  # the name figures give class 0 ("no" beside "yes")
     report: dict[str, Any] = {}
     if schema.get("id"):
         frame = _one_row_per_id(frame, schema["id"], cfg.path, report, notes)

@@ -20,6 +20,7 @@ from seqexp.models.base import InputSpec
 from seqexp.pipeline.scaling import Standardizer
 from seqexp.registry import DATA_SOURCES
 from seqexp.tasks import Task, task_for
+from seqexp.tasks.class_names import ClassNames, binary_names
 
 
 def load_dataset(cfg: ExperimentConfig) -> Dataset:
@@ -43,6 +44,7 @@ class Prepared:
     val: Dataset
     test: Dataset
     graph: Any = None  # GraphFeatures fitted on the training rows (data.graph), else None
+    names: ClassNames = ClassNames()  # what a binary target's classes are called (figures)
 
     @property
     def spec(self) -> InputSpec:
@@ -57,7 +59,7 @@ class Prepared:
     @property
     def task(self) -> Task:
         """The prediction task the target calls for, chosen here once."""
-        return task_for(self.data.schema.get("classes"))
+        return task_for(self.data.schema.get("classes"), self.names)
 
     @property
     def fingerprints(self) -> dict[str, str]:
@@ -149,4 +151,5 @@ def prepare(cfg: ExperimentConfig, data: Dataset | None = None) -> Prepared:
     if parts[0].static is not None:  # the static block beside the sequence: its own train statistics
         scaler = scaler.with_static(parts[0].static, data.static_names)
     train, val, test = (scaler.scale(part) for part in parts)
-    return Prepared(data, split, scaler, train, val, test, graph)
+    names = binary_names(cfg.data, data.schema)
+    return Prepared(data, split, scaler, train, val, test, graph=graph, names=names)

@@ -254,7 +254,8 @@ def write_outputs(
     stop = cfg.train.early_stopping
     monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
     if len(history) > 1:  # epochs or boosting rounds; a one-shot fit has no history to draw
-        figures.plot_history(history, run_dir / files.HISTORY_PNG, monitor, mode, title=title)
+        step = "boosting round" if estimator.kind == "lightgbm" else "epoch"
+        figures.plot_history(history, run_dir / files.HISTORY_PNG, monitor, mode, title=title, step=step)
     if estimator.architecture is not None:
         figures.write_architecture(estimator.architecture, run_dir)
     log(f"figures: {time.perf_counter() - started:.2f}s")

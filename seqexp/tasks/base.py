@@ -150,7 +150,8 @@ class Task(ABC):
         self, folder: Path, metrics: dict[str, Any], ids: np.ndarray, y: np.ndarray, scores: np.ndarray,
         part: str = "test", cutoffs: np.ndarray | None = None,
     ) -> None:  # fmt: skip
-        """``metrics.json``, the confusion matrix (CSV and PNG) and ``predictions.csv``."""
+        """``metrics.json``, the confusion matrix (CSV; its figure is ``write_figures``') and
+        ``predictions.csv``."""
 
     @abstractmethod
     def write_predictions(
@@ -164,7 +165,9 @@ class Task(ABC):
         self, folder: Path, parts: Parts, decision: Decision, decided_on: str, *, calibrator: Any = None,
         costs: Any = None, title: str | None = None,
     ) -> None:  # fmt: skip
-        """The task's own figures (binary: ranking curves, calibration, metric vs threshold)."""
+        """The task's figures, titled ``title`` (the run, model and data), classes by name: the
+        confusion matrix of the last part in ``parts`` (test at training), and for binary targets the
+        ranking curves, calibration, metric vs threshold (on ``decided_on``), gains and lift, profit."""
 
     # ------------------------------------------------------------------ scoring new customers
     @abstractmethod

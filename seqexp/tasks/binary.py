@@ -21,6 +21,7 @@ from seqexp.runfolder import files
 from seqexp.runfolder.atomic import atomic_path, write_json, write_text
 from seqexp.tasks import binary_metrics, bootstrap, business, calibration
 from seqexp.tasks.base import Decision, Parts, Scored, Task, unseen_line
+from seqexp.tasks.class_names import DEFAULT
 
 SHOWN = ("pr_auc", "roc_auc", "f1", "mcc", "precision", "recall", "balanced_accuracy", "accuracy")
 
@@ -46,6 +47,12 @@ class BinaryTask(Task):
     shown = SHOWN
     headline = "pr_auc"
     headline_label = "PR-AUC"
+
+    def __init__(self, names: tuple[str, str] | list[str] = DEFAULT, target: str | None = None):
+        """``names``: what class 0 and class 1 are called on figures (``tasks.class_names``);
+        ``target``: what they are of (a column, or the label rule)."""
+        self.names = (str(names[0]), str(names[1])) if len(names) == 2 else DEFAULT
+        self.target = target
 
     def check_config(self, cfg: ExperimentConfig) -> None:
         """Every setting applies to a binary target."""
@@ -127,7 +134,9 @@ class BinaryTask(Task):
         return binary_metrics.classification_report(y, scores, self._cut(decision))
 
     def header(self, decision: Decision) -> dict[str, Any]:
-        return {"threshold": decision.threshold, "threshold_rule": decision.rule}
+        out: dict[str, Any] = {"threshold": decision.threshold, "threshold_rule": decision.rule}
+        out["class_names"] = list(self.names)  # what figures call class 0 and class 1
+        return {**out, "target": self.target} if self.target else out
 
     @staticmethod
     def _cut(decision: Decision) -> float:
@@ -146,8 +155,6 @@ class BinaryTask(Task):
             folder / files.CONFUSION_CSV,
             "true\\predicted,0,1\n" + "".join(f"{i},{row[0]},{row[1]}\n" for i, row in enumerate(matrix)),
         )
-        title = f"{part}, threshold {threshold:.3f}"
-        binary_metrics.plot_confusion(matrix, folder / files.CONFUSION_PNG, title)
         self.write_predictions(folder / files.PREDICTIONS, ids, y, scores, decision, cutoffs)
 
     def write_predictions(
@@ -170,11 +177,21 @@ class BinaryTask(Task):
         self, folder: Path, parts: Parts, decision: Decision, decided_on: str, *, calibrator: Any = None,
         costs: Any = None, title: str | None = None,
     ) -> None:  # fmt: skip
+        from seqexp.reporting.confusion import plot_confusion
         from seqexp.reporting.decision_figures import write_decision_figures
         from seqexp.reporting.figures import write_score_plots
 
-        write_score_plots(folder, parts, self._cut(decision), decided_on, title=title)
-        write_decision_figures(folder, parts, self._cut(decision), calibrator=calibrator, costs=costs)
+        threshold = self._cut(decision)
+        calibrated = calibrator is not None and calibrator.method != "none"  # calibration.png: before/after
+        write_score_plots(folder, parts, threshold, decided_on, title=title, calibration=not calibrated)
+        write_decision_figures(folder, parts, threshold, calibrator=calibrator, costs=costs, title=title)
+        part, (y, scores) = list(parts.items())[-1]  # test at training; the evaluated part later
+        names = list(self.names)
+        if self.names == DEFAULT:  # nothing named them: the 0/1 of predictions.csv beside the words
+            names = [f"{name} ({i})" for i, name in enumerate(names)]
+        heading = f"{part}, threshold {threshold:.3f}" + (f" · target {self.target}" if self.target else "")
+        matrix = binary_metrics.confusion(y, scores, threshold)
+        plot_confusion(matrix, names, folder / files.CONFUSION_PNG, heading=heading, title=title)
 
     def check_predict_options(self, cuts: list[float] | None, levels: list[str] | None) -> None:
         """Risk bands apply to binary scores."""

@@ -1,4 +1,5 @@
-"""Metrics for the positive class, threshold choice on validation, and the confusion matrix.
+"""Metrics for the positive class, threshold choice on validation, and the confusion matrix (its
+figure: ``seqexp.reporting.confusion``).
 
 All metrics come from scikit-learn. Thresholds are chosen on the VALIDATION split only and then
 applied unchanged to test (and to every later command).
@@ -6,7 +7,6 @@ applied unchanged to test (and to every later command).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -79,27 +79,6 @@ def confusion(y: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray
     from sklearn.metrics import confusion_matrix
 
     return confusion_matrix(y, (scores >= threshold).astype(int), labels=[0, 1])
-
-
-def plot_confusion(matrix: np.ndarray, path: Path, title: str) -> None:
-    """Counts and row-normalised rates side by side."""
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    from seqexp.reporting.figures import pyplot, save
-
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
-    ConfusionMatrixDisplay(matrix, display_labels=["0", "1"]).plot(
-        ax=axes[0], colorbar=False, values_format="d"
-    )
-    axes[0].set_title("counts")
-    rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    ConfusionMatrixDisplay(rates, display_labels=["0", "1"]).plot(
-        ax=axes[1], colorbar=False, values_format=".2f"
-    )
-    axes[1].set_title("share of each true class")
-    fig.suptitle(title)
-    save(fig, path)
 
 
 def classification_report(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:

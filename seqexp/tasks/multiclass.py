@@ -144,8 +144,7 @@ class MulticlassTask(Task):
         part: str = "test", cutoffs: np.ndarray | None = None,
     ) -> None:  # fmt: skip
         write_json(folder / files.METRICS, metrics)
-        title = f"{part} ({self.n_classes} classes, argmax)"
-        multiclass_metrics.write_confusion(folder, y, scores, self.classes, title)
+        multiclass_metrics.write_confusion(folder, y, scores, self.classes)
         self.write_predictions(folder / files.PREDICTIONS, ids, y, scores, ARGMAX, cutoffs)
 
     def write_predictions(
@@ -165,6 +164,18 @@ class MulticlassTask(Task):
                 row = [cid] if cutoffs is None else [cid, str(cutoffs[i])[:19]]
                 row += [names[int(y[i])]] if y is not None else []
                 writer.writerow([*row, names[int(predicted[i])], *cells[i]])
+
+    def write_figures(
+        self, folder: Path, parts: Parts, decision: Decision, decided_on: str, *, calibrator: Any = None,
+        costs: Any = None, title: str | None = None,
+    ) -> None:  # fmt: skip
+        """The confusion matrix of the last part (test at training; the evaluated part later)."""
+        from seqexp.reporting.confusion import plot_confusion
+
+        part, (y, scores) = list(parts.items())[-1]
+        matrix = multiclass_metrics.confusion(y, scores, self.n_classes)
+        heading = f"{part} ({self.n_classes} classes, argmax)"
+        plot_confusion(matrix, self.classes, folder / files.CONFUSION_PNG, heading=heading, title=title)
 
     def check_predict_options(self, cuts: list[float] | None, levels: list[str] | None) -> None:
         if cuts is not None or levels is not None:

@@ -15,8 +15,6 @@ import numpy as np
 from seqexp.runfolder import files
 from seqexp.runfolder.atomic import write_text
 
-ANNOTATED_UP_TO = 15  # confusion matrices with more classes are drawn as a heat map without numbers
-
 
 def multiclass_metrics(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
     """Every headline metric of ``proba`` (rows x classes) against class indices ``y``.
@@ -70,48 +68,19 @@ def classification_report(y: np.ndarray, proba: np.ndarray, names: list[str]) ->
     )  # fmt: skip
 
 
-def write_confusion(
-    folder: Path, y: np.ndarray, proba: np.ndarray, names: list[str], title: str
-) -> np.ndarray:
-    """N x N confusion matrix (rows: true class, columns: predicted) as CSV and PNG."""
+def confusion(y: np.ndarray, proba: np.ndarray, n_classes: int) -> np.ndarray:
+    """N x N confusion matrix at argmax (rows: true class, columns: predicted)."""
     from sklearn.metrics import confusion_matrix
 
-    matrix = confusion_matrix(y, proba.argmax(axis=1), labels=np.arange(len(names)))
+    return confusion_matrix(y, proba.argmax(axis=1), labels=np.arange(n_classes))
+
+
+def write_confusion(folder: Path, y: np.ndarray, proba: np.ndarray, names: list[str]) -> np.ndarray:
+    """The confusion matrix as CSV, classes by name (its figure: ``seqexp.reporting.confusion``)."""
+    matrix = confusion(y, proba, len(names))
     lines = ["true\\predicted," + ",".join(names)]
     lines += [
         f"{name}," + ",".join(str(int(v)) for v in row) for name, row in zip(names, matrix, strict=True)
     ]
     write_text(folder / files.CONFUSION_CSV, "\n".join(lines) + "\n")
-    plot_confusion(matrix, names, folder / files.CONFUSION_PNG, title)
     return matrix
-
-
-def plot_confusion(matrix: np.ndarray, names: list[str], path: Path, title: str) -> None:
-    """Counts and row-normalised rates; past ``ANNOTATED_UP_TO`` classes a heat map of rates only."""
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    from seqexp.reporting.figures import pyplot, save
-
-    plt = pyplot()
-    rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    n = len(names)
-    if n <= ANNOTATED_UP_TO:
-        fig, axes = plt.subplots(1, 2, figsize=(4 + 0.9 * n, 2 + 0.45 * n))
-        ConfusionMatrixDisplay(matrix, display_labels=names).plot(
-            ax=axes[0], colorbar=False, values_format="d", xticks_rotation="vertical"
-        )
-        axes[0].set_title("counts")
-        ConfusionMatrixDisplay(rates, display_labels=names).plot(
-            ax=axes[1], colorbar=False, values_format=".2f", xticks_rotation="vertical"
-        )
-        axes[1].set_title("share of each true class")
-    else:
-        fig, ax = plt.subplots(figsize=(10, 9))
-        image = ax.imshow(rates, cmap="viridis", vmin=0, vmax=1)
-        ax.set_xticks(range(n), names, rotation=90, fontsize=5)
-        ax.set_yticks(range(n), names, fontsize=5)
-        ax.set_xlabel("predicted class")
-        ax.set_ylabel("true class")
-        fig.colorbar(image, ax=ax, label="share of each true class")
-    fig.suptitle(title)
-    save(fig, path)
