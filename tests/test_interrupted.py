@@ -120,7 +120,7 @@ WRITERS = (
     ".write_text(",
 )
 # The package's own writers, themselves atomic (write_text/write_json, and objects that call them).
-ATOMIC = ("write_text(", "write_json(", "self.save()", "scaler.save(", "estimator.save(")
+ATOMIC = ("write_text(", "write_json(", "self.save()", "scaler.save(", "estimator.save(", "graph.save(")
 # The two append-only writers (run logs and per-trial rows), by design: see seqexp/runfolder/atomic.py.
 APPEND_ONLY = {
     ("seqexp/runfolder/atomic.py", 'with path.open("a", encoding="utf-8") as handle:'),
