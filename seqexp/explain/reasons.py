@@ -4,7 +4,7 @@ The candidates a customer's contributions are summed into (all of them together 
 contribution, so they add up to the score's log-odds minus the bias):
 
 - a numeric feature, over the customer's real steps (and its aggregates over the history):
-  "log_amount at events 1-3 before the cutoff (deposit x3): raises the score";
+  "amount at events 1-3 before the cutoff (deposit x3): raises the score";
 - one level of a categorical column, over the steps whose event has that level:
   "type=deposit at events 1-3 before the cutoff: raises the score" (the block of each step goes
   to the level the event has there; the share of the level over the history to that level too);

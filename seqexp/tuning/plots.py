@@ -5,6 +5,7 @@ range, decades over a long one) and unlabelled minor ticks, so labels never over
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -22,11 +23,7 @@ def plot_search(rows: list[dict[str, Any]], tune: Any, folder: Path) -> None:
 
 
 def _best_so_far(ys: list[float], direction: str) -> list[float]:
-    running: list[float] = []
-    for y in ys:
-        pick = max if direction == "max" else min
-        running.append(y if not running else pick(running[-1], y))
-    return running
+    return list(itertools.accumulate(ys, max if direction == "max" else min))
 
 
 def objective_figure(rows: list[dict[str, Any]], tune: Any) -> Any:
