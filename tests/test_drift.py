@@ -12,7 +12,15 @@ import pandas as pd
 import pytest
 
 from seqexp.pipeline import drift
-from seqexp.pipeline.drift_check import NO_REFERENCE, chance_psi, moved, summary_lines, warnings
+from seqexp.pipeline.drift_check import (
+    NO_REFERENCE,
+    SCORED_TRAIN_ROWS,
+    chance_psi,
+    moved,
+    scored_training_rows,
+    summary_lines,
+    warnings,
+)
 from tests.conftest import Tiny, run_cli
 
 # --------------------------------------------------------------------------- PSI by hand
@@ -130,6 +138,22 @@ def _part(**changes) -> dict:
     part = {"rows": 5_000, "feature_rows": 5_000, "positive_rate": 0.12, "predicted_positive_rate": 0.13,
             "score_psi": 0.02, "feature_psi": {"amount": 0.05, "type": 0.01}}  # fmt: skip
     return {**part, **changes}
+
+
+def test_training_rows_are_scored_on_a_seeded_sample_while_the_true_rate_counts_every_row() -> None:
+    """Scoring every training row was the drift stage's largest cost; its scores only feed the train
+    part's score PSI and predicted-positive rate, so a seeded sample of them is scored."""
+    assert scored_training_rows(100, seed=1).tolist() == list(range(100))  # small: every row
+    rows = scored_training_rows(30_000, seed=1)
+    assert len(rows) == len(np.unique(rows)) == SCORED_TRAIN_ROWS and (np.diff(rows) > 0).all()
+    assert (rows == scored_training_rows(30_000, seed=1)).all()  # the run's seed decides it
+    assert not (rows == scored_training_rows(30_000, seed=2)).all()
+    y = np.r_[np.ones(3_000, int), np.zeros(27_000, int)]
+    train = drift.rates(y, (np.arange(len(rows)) % 4 == 0).astype(int), ["0", "1"])
+    assert train["rows"] == 30_000 and train["scored_rows"] == SCORED_TRAIN_ROWS
+    assert train["positive_rate"] == pytest.approx(0.1)  # every row's label, not the sample's
+    assert train["predicted_positive_rate"] == pytest.approx(0.25)
+    assert "scored_rows" not in drift.rates(y, y, ["0", "1"])  # a part scored in full
 
 
 def test_each_warning_fires_when_it_should_and_not_otherwise() -> None:

@@ -125,10 +125,14 @@ def _counts(variable: dict[str, Any], values: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- reference and comparison
 def rates(y: np.ndarray | None, predicted: np.ndarray, classes: list[str]) -> dict[str, Any]:
-    """Rows, and the true (labelled data only) and predicted shares of the classes."""
+    """Rows, and the true (labelled data only) and predicted shares of the classes. ``predicted``
+    may cover a sample of the rows ``y`` labels (the training part): then ``scored_rows`` says how
+    many were scored."""
     k = len(classes)
-    out: dict[str, Any] = {"rows": len(predicted)}
     labelled = y is not None and len(y) > 0 and bool((np.asarray(y) >= 0).all())
+    out: dict[str, Any] = {"rows": len(y) if labelled else len(predicted)}
+    if labelled and len(y) != len(predicted):
+        out["scored_rows"] = len(predicted)
     label_shares = shares(np.bincount(np.asarray(y, dtype=int), minlength=k)) if labelled else None
     predicted_shares = shares(np.bincount(np.asarray(predicted, dtype=int), minlength=k))
     if k == 2:

@@ -144,10 +144,22 @@ def _rate(value: float | None) -> str:
 
 
 # --------------------------------------------------------------------------- the stage
+SCORED_TRAIN_ROWS = 4096  # training rows scored for drift (one predict batch)
 NO_REFERENCE = (
     "drift cannot be measured: the run folder has no drift reference (drift.json; runs trained "
     "before drift was measured have none)"
 )
+
+
+def scored_training_rows(rows: int, seed: int) -> np.ndarray:
+    """Which training rows are scored for drift (sorted): all of them up to ``SCORED_TRAIN_ROWS``,
+    else a seeded sample of that many. Their scores only give the training part's score PSI and
+    predicted-positive rate (the score's reference is validation), and at 4,096 rows the PSI's
+    chance level is already ~0.01 against the 0.25 warning; scoring every training row instead was
+    the largest cost of the stage (1.4 s for 24,000 LSTM rows, against 0.4 s for 3,000)."""
+    if rows <= SCORED_TRAIN_ROWS:
+        return np.arange(rows)
+    return np.sort(np.random.default_rng(seed).choice(rows, SCORED_TRAIN_ROWS, replace=False))
 
 
 def at_training(
@@ -155,7 +167,8 @@ def at_training(
 ) -> dict[str, Any]:
     """``drift.json`` of a run: the reference (the features of ``raw["train"]`` as the source built
     them, unscaled; the score on ``raw["val"]``), every part compared with it, and the warnings
-    (validation and test; train is the reference)."""
+    (validation and test; train is the reference). ``scores["train"]`` may hold the scores of the
+    ``scored_training_rows`` only: the true shares still count every training row."""
     views = {part: task.drift_view(scores[part], decision) for part in raw}
     classes = views["train"][2]
     part_rates = {part: rates(data.y, views[part][1], classes) for part, data in raw.items()}

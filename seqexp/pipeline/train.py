@@ -91,7 +91,7 @@ def run_steps(cfg: ExperimentConfig, record: lifecycle.RunRecord, log: Say, prog
     _log_baselines(task, metrics, log)
     calibrator = _calibrate(cfg, task, metrics, parts, fitted_rates(prepared, fit_train), run_dir, log)
     _claims(cfg, task, metrics, parts, baseline, log)
-    _drift(task, metrics, prepared, estimator, parts, run_dir, log)
+    _drift(task, metrics, prepared, estimator, parts, run_dir, log, seed=cfg.seed)
     write_outputs(run_dir, cfg, task, metrics, prepared, parts, history, estimator, log, calibrator)
     estimator.save(run_dir)
     record.finish(
@@ -157,16 +157,19 @@ def _claims(
 
 
 def _drift(
-    task: Task, metrics: dict, prepared: Prepared, estimator: Estimator, parts: dict, run_dir: Path, log: Say
-) -> None:
+    task: Task, metrics: dict, prepared: Prepared, estimator: Estimator, parts: dict, run_dir: Path, log: Say,
+    *, seed: int,
+) -> None:  # fmt: skip
     """``drift.json``: the reference later data is compared with (features of the training rows as
-    the source built them, the score on validation) and each part against it; a warning per rule."""
+    the source built them, the score on validation) and each part against it; a warning per rule.
+    Training rows are scored on a sample (``drift_check.scored_training_rows``)."""
     from seqexp.pipeline import drift_check
 
     data, split = prepared.data, prepared.split
     raw = {"train": data.subset(split.train), "val": data.subset(split.val), "test": data.subset(split.test)}
+    scored = drift_check.scored_training_rows(len(prepared.train.y), seed=seed)
     scores = {
-        "train": estimator.predict(prepared.train.inputs),
+        "train": estimator.predict(prepared.train.inputs[scored]),
         "val": parts["val"][1],
         "test": parts["test"][1],
     }
