@@ -130,8 +130,8 @@ def rates(y: np.ndarray | None, predicted: np.ndarray, classes: list[str]) -> di
     many were scored."""
     k = len(classes)
     labelled = y is not None and len(y) > 0 and bool((np.asarray(y) >= 0).all())
-    out: dict[str, Any] = {"rows": len(y) if labelled else len(predicted)}
-    if labelled and len(y) != len(predicted):
+    out: dict[str, Any] = {"rows": len(y) if y is not None and labelled else len(predicted)}
+    if out["rows"] != len(predicted):
         out["scored_rows"] = len(predicted)
     label_shares = shares(np.bincount(np.asarray(y, dtype=int), minlength=k)) if labelled else None
     predicted_shares = shares(np.bincount(np.asarray(predicted, dtype=int), minlength=k))

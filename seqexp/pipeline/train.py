@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from seqexp.pipeline.fit import (
 )
 from seqexp.pipeline.prepare import Prepared, prepare
 from seqexp.runfolder import atomic, files, lifecycle
-from seqexp.tasks import Task
+from seqexp.tasks import Decision, Task
 from seqexp.tasks.calibration import Calibrator
 
 
@@ -90,9 +91,16 @@ def run_steps(cfg: ExperimentConfig, record: lifecycle.RunRecord, log: Say, prog
         metrics["baseline"] = baseline[0]
     _log_baselines(task, metrics, log)
     calibrator = _calibrate(cfg, task, metrics, parts, fitted_rates(prepared, fit_train), run_dir, log)
-    _claims(cfg, task, metrics, parts, baseline, log)
-    _drift(task, metrics, prepared, estimator, parts, run_dir, log, seed=cfg.seed)
-    write_outputs(run_dir, cfg, task, metrics, prepared, parts, history, estimator, log, calibrator)
+    decision = task.decision_of(metrics)
+    figures = _drawing(run_dir, cfg, task, decision, parts, history, estimator.kind, calibrator)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="figures") as pool:
+        # The figures (pure Python in matplotlib) are drawn beside the bootstrap and the drift stage
+        # (numpy and TensorFlow, which release the GIL), on the machine's second core.
+        drawn = pool.submit(figures)
+        _claims(cfg, task, metrics, parts, baseline, log)
+        _drift(task, metrics, prepared, estimator, parts, run_dir, log, seed=cfg.seed)
+        log(f"figures: {drawn.result():.2f}s")  # re-raises a figure's error here
+    write_outputs(run_dir, task, metrics, prepared, parts, estimator)
     estimator.save(run_dir)
     record.finish(
         "completed",
@@ -230,17 +238,13 @@ def _log_baselines(task: Task, metrics: dict[str, Any], log: Say) -> None:
 
 def write_outputs(
     run_dir: Path,
-    cfg: ExperimentConfig,
     task: Task,
     metrics: dict[str, Any],
     prepared: Prepared,
     parts: dict[str, tuple[np.ndarray, np.ndarray]],
-    history: list[dict],
     estimator: Estimator,
-    log: Say,
-    calibrator: Calibrator | None = None,
 ) -> None:
-    """metrics.json, confusion, predictions of both parts, then the figures."""
+    """metrics.json, confusion, predictions of both parts, and the architecture of a Keras model."""
     from seqexp.reporting import figures
 
     val, test = prepared.val, prepared.test
@@ -249,16 +253,30 @@ def write_outputs(
     task.write_predictions(
         run_dir / files.VAL_PREDICTIONS, val.ids, val.y, parts["val"][1], decision, cutoffs=val.cutoffs
     )
-    started = time.perf_counter()
-    title = figures.figure_title(run_dir.name, cfg.model.name, cfg.data.name)
-    task.write_figures(
-        run_dir, parts, decision, "val", calibrator=calibrator, costs=cfg.evaluate.costs, title=title
-    )
-    stop = cfg.train.early_stopping
-    monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
-    if len(history) > 1:  # epochs or boosting rounds; a one-shot fit has no history to draw
-        step = "boosting round" if estimator.kind == "lightgbm" else "epoch"
-        figures.plot_history(history, run_dir / files.HISTORY_PNG, monitor, mode, title=title, step=step)
     if estimator.architecture is not None:
         figures.write_architecture(estimator.architecture, run_dir)
-    log(f"figures: {time.perf_counter() - started:.2f}s")
+
+
+def _drawing(
+    run_dir: Path, cfg: ExperimentConfig, task: Task, decision: Decision, parts: dict, history: list[dict],
+    kind: str, calibrator: Calibrator | None,
+) -> Callable[[], float]:  # fmt: skip
+    """The figures of a run as one call, returning its seconds: it reads only what it is given
+    (no model, no shared mutable state), so it may run on another thread."""
+
+    def draw() -> float:
+        from seqexp.reporting import figures
+
+        started = time.perf_counter()
+        title = figures.figure_title(run_dir.name, cfg.model.name, cfg.data.name)
+        task.write_figures(
+            run_dir, parts, decision, "val", calibrator=calibrator, costs=cfg.evaluate.costs, title=title
+        )
+        stop = cfg.train.early_stopping
+        monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
+        if len(history) > 1:  # epochs or boosting rounds; a one-shot fit has no history to draw
+            step = "boosting round" if kind == "lightgbm" else "epoch"
+            figures.plot_history(history, run_dir / files.HISTORY_PNG, monitor, mode, title=title, step=step)
+        return time.perf_counter() - started
+
+    return draw
