@@ -204,6 +204,26 @@ def test_figures_are_titled_and_keep_legends_off_the_data(monkeypatch, tmp_path:
                for f in kept[:5])  # fmt: skip
 
 
+@pytest.mark.parametrize("kind", ["roc", "pr"])
+def test_long_run_names_keep_the_whole_legend_on_the_figure(monkeypatch, tmp_path: Path, kind: str) -> None:
+    """Real run names (``bank_marketing_lightgbm``, a group's size, an area with its spread) and the
+    most curves drawn: no legend text cut off at the figure's edge."""
+    from seqexp.reporting import curves
+
+    rng = np.random.default_rng(2)
+    runs = [curves.Curves(f"#{i} {curves._short('tafeng_target_oot_lstm_aggregates_v2')}",
+                          [_scores(rng, 500) for _ in range(3)], "3 seeds")
+            for i in range(1, curves.MAX_RUNS + 1)]  # fmt: skip
+    (fig,) = _drawn(monkeypatch, lambda: curves.plot_overlay(runs, tmp_path / "o.png", kind, "table (x.csv)"))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.axes[0].get_legend().get_window_extent(renderer)
+    assert box.x0 >= 0 and box.y0 >= 0, box
+    assert box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height, (box, fig.bbox)
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert texts[0].startswith("#1 tafeng_target_oot_lstm_aggr") and "\n3 seeds: " in texts[0], texts[0]
+
+
 def test_figures_are_150_dpi_and_whole_numbers_get_whole_ticks(tmp_path: Path) -> None:
     from PIL import Image
 
