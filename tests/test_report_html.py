@@ -86,6 +86,24 @@ def test_every_figure_is_embedded_and_readable(report: Path) -> None:
         assert image.size[0] >= 900 and round(image.info["dpi"][0]) == 150
 
 
+def _group(**values) -> dict:
+    row = {"name": "g", "kind": "seeds", "pr_auc": 0.483, "baseline_pr_auc": 0.476, "pr_auc_std": 0.003,
+           "baseline_pr_auc_std": 0.001, "baseline_model": "gradient_boosting"}  # fmt: skip
+    return {**row, **values}
+
+
+def test_seeds_on_one_split_beat_a_baseline_only_when_their_paired_intervals_agree() -> None:
+    """Seeds share one test split: a gap over twice their spread is not enough when every seed's
+    paired bootstrap on that split says unclear (bank marketing LightGBM, 3 seeds: +0.008)."""
+    from seqexp.reporting.html_report import baseline_verdict
+
+    text, tone = baseline_verdict(_group(beats_baseline="unclear"))
+    assert tone == "unclear" and text.startswith("not clearly better") and "share one test split" in text
+    assert baseline_verdict(_group())[1] == "unclear"  # the seeds disagree, or recorded no interval
+    assert baseline_verdict(_group(beats_baseline="yes"))[1] == "good"
+    assert baseline_verdict(_group(kind="folds"))[1] == "good"  # folds test on different rows
+
+
 def _browser() -> str:
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     require("chromium", browser is not None, "apt-get install chromium")

@@ -138,6 +138,12 @@ def baseline_verdict(row: Row, metric: str = "pr_auc") -> tuple[str, str]:
     spread, base_spread = row.get(f"{metric}_std"), row.get(f"baseline_{metric}_std")
     if isinstance(spread, int | float):  # a group: the seeds (or folds) measure the noise
         noise = 2 * max(spread, base_spread if isinstance(base_spread, int | float) else 0.0)
+        if gap > noise and row.get("kind") == "seeds" and row.get("beats_baseline") != "yes":
+            return (  # seeds share one test split: their spread leaves out the test rows' own noise
+                f"not clearly better than its baseline: {said}; the seeds share one test split, and "
+                f"the paired bootstrap on it does not put every seed above its baseline",
+                "unclear",
+            )
         if gap > noise:
             return f"beats its baseline: {said}, more than twice the spread between {row['kind']}", "good"
         if gap < -noise:
