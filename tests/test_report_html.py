@@ -73,6 +73,7 @@ def test_the_page_reads_top_down_for_someone_who_was_not_there(report: Path) -> 
     assert len(errors) == 1 and "k_neighbors" in errors[0]  # the failure in plain sight, not a tooltip
     assert "model.C: 0.1" in page and "ensemble (mean) of 2 runs" in page  # how configs differ
     assert "±" in page  # the seeds' spread
+    assert "data" not in headers  # each section's header names its data: no column repeats it
     assert not re.search(r'(src|href)="(https?:)?//', page)  # self-contained
 
 
@@ -102,6 +103,36 @@ def test_seeds_on_one_split_beat_a_baseline_only_when_their_paired_intervals_agr
     assert baseline_verdict(_group())[1] == "unclear"  # the seeds disagree, or recorded no interval
     assert baseline_verdict(_group(beats_baseline="yes"))[1] == "good"
     assert baseline_verdict(_group(kind="folds"))[1] == "good"  # folds test on different rows
+
+
+def test_config_differences_name_members_readably_and_skip_unread_train_settings() -> None:
+    from seqexp.reporting.html_report import differences
+
+    train = {"epochs": 30, "early_stopping": {"monitor": "val_loss"}}
+    rows = [
+        {"name": "lgbm", "kind": "seeds", "model": "lightgbm",
+         "_config": {"model": {"name": "lightgbm"}, "train": train}},
+        {"name": "dense", "kind": "run", "model": "dense",
+         "_config": {"model": {"name": "dense"}, "train": {**train, "epochs": 3}}},
+        {"name": "ens", "kind": "ensemble", "model": "ensemble (mean)", "_config": {"ensemble": {
+            "members": ["/r/20261202-133958-bank_marketing_lightgbm", "/r/20261202-134125-dense"]}}},
+    ]  # fmt: skip
+    shown = {d["name"]: d["values"] for d in differences(rows)["runs"]}
+    assert shown["lgbm"] == ["model.name: lightgbm"]  # LightGBM never reads train.epochs
+    members = "12-02 13:39 bank_marketing_lightgbm, 12-02 13:41 dense"  # as the leaderboard names them
+    assert shown["ens"] == [f"ensemble (mean) of 2 runs: {members}"]
+
+
+def test_an_out_of_time_protocol_names_its_cutoffs() -> None:
+    from seqexp.reporting.data_card import data_info
+
+    split = {"method": "time", "customers": "shared", "val_cutoff": "2001-01-04T00:00:00",
+             "train_cutoffs": ["2000-11-16T00:00:00", "2000-12-07T00:00:00"],
+             "test_cutoff": "2001-02-01T00:00:00"}  # fmt: skip
+    info = data_info({"split": {"method": "time", "customers": "shared"}}, {"split": split})
+    assert info["protocol"] == ("out of time: trained on cutoffs 2000-11-16 to 2000-12-07, validated on "
+                                "2001-01-04, tested on 2001-02-01 (customers shared)")  # fmt: skip
+    assert info["family"] == "out of time"
 
 
 def _browser() -> str:
