@@ -73,6 +73,7 @@ def test_the_page_reads_top_down_for_someone_who_was_not_there(report: Path) -> 
     assert len(errors) == 1 and "k_neighbors" in errors[0]  # the failure in plain sight, not a tooltip
     assert "model.C: 0.1" in page and "ensemble (mean) of 2 runs" in page  # how configs differ
     assert "±" in page  # the seeds' spread
+    assert "data" not in headers  # each section's header names its data: no column repeats it
     assert not re.search(r'(src|href)="(https?:)?//', page)  # self-contained
 
 
@@ -84,6 +85,54 @@ def test_every_figure_is_embedded_and_readable(report: Path) -> None:
     for data in images:
         image = Image.open(io.BytesIO(base64.b64decode(data)))
         assert image.size[0] >= 900 and round(image.info["dpi"][0]) == 150
+
+
+def _group(**values) -> dict:
+    row = {"name": "g", "kind": "seeds", "pr_auc": 0.483, "baseline_pr_auc": 0.476, "pr_auc_std": 0.003,
+           "baseline_pr_auc_std": 0.001, "baseline_model": "gradient_boosting"}  # fmt: skip
+    return {**row, **values}
+
+
+def test_seeds_on_one_split_beat_a_baseline_only_when_their_paired_intervals_agree() -> None:
+    """Seeds share one test split: a gap over twice their spread is not enough when every seed's
+    paired bootstrap on that split says unclear (bank marketing LightGBM, 3 seeds: +0.008)."""
+    from seqexp.reporting.html_report import baseline_verdict
+
+    text, tone = baseline_verdict(_group(beats_baseline="unclear"))
+    assert tone == "unclear" and text.startswith("not clearly better") and "share one test split" in text
+    assert baseline_verdict(_group())[1] == "unclear"  # the seeds disagree, or recorded no interval
+    assert baseline_verdict(_group(beats_baseline="yes"))[1] == "good"
+    assert baseline_verdict(_group(kind="folds"))[1] == "good"  # folds test on different rows
+
+
+def test_config_differences_name_members_readably_and_skip_unread_train_settings() -> None:
+    from seqexp.reporting.html_report import differences
+
+    train = {"epochs": 30, "early_stopping": {"monitor": "val_loss"}}
+    rows = [
+        {"name": "lgbm", "kind": "seeds", "model": "lightgbm",
+         "_config": {"model": {"name": "lightgbm"}, "train": train}},
+        {"name": "dense", "kind": "run", "model": "dense",
+         "_config": {"model": {"name": "dense"}, "train": {**train, "epochs": 3}}},
+        {"name": "ens", "kind": "ensemble", "model": "ensemble (mean)", "_config": {"ensemble": {
+            "members": ["/r/20261202-133958-bank_marketing_lightgbm", "/r/20261202-134125-dense"]}}},
+    ]  # fmt: skip
+    shown = {d["name"]: d["values"] for d in differences(rows)["runs"]}
+    assert shown["lgbm"] == ["model.name: lightgbm"]  # LightGBM never reads train.epochs
+    members = "12-02 13:39 bank_marketing_lightgbm, 12-02 13:41 dense"  # as the leaderboard names them
+    assert shown["ens"] == [f"ensemble (mean) of 2 runs: {members}"]
+
+
+def test_an_out_of_time_protocol_names_its_cutoffs() -> None:
+    from seqexp.reporting.data_card import data_info
+
+    split = {"method": "time", "customers": "shared", "val_cutoff": "2001-01-04T00:00:00",
+             "train_cutoffs": ["2000-11-16T00:00:00", "2000-12-07T00:00:00"],
+             "test_cutoff": "2001-02-01T00:00:00"}  # fmt: skip
+    info = data_info({"split": {"method": "time", "customers": "shared"}}, {"split": split})
+    assert info["protocol"] == ("out of time: trained on cutoffs 2000-11-16 to 2000-12-07, validated on "
+                                "2001-01-04, tested on 2001-02-01 (customers shared)")  # fmt: skip
+    assert info["family"] == "out of time"
 
 
 def _browser() -> str:
@@ -202,6 +251,26 @@ def test_figures_are_titled_and_keep_legends_off_the_data(monkeypatch, tmp_path:
         assert "synthetic_transactions" in titles
     assert all("tiny_logreg · logistic_regression" in " ".join([f.get_suptitle(), f.axes[0].get_title()])
                for f in kept[:5])  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["roc", "pr"])
+def test_long_run_names_keep_the_whole_legend_on_the_figure(monkeypatch, tmp_path: Path, kind: str) -> None:
+    """Real run names (``bank_marketing_lightgbm``, a group's size, an area with its spread) and the
+    most curves drawn: no legend text cut off at the figure's edge."""
+    from seqexp.reporting import curves
+
+    rng = np.random.default_rng(2)
+    runs = [curves.Curves(f"#{i} {curves._short('tafeng_target_oot_lstm_aggregates_v2')}",
+                          [_scores(rng, 500) for _ in range(3)], "3 seeds")
+            for i in range(1, curves.MAX_RUNS + 1)]  # fmt: skip
+    (fig,) = _drawn(monkeypatch, lambda: curves.plot_overlay(runs, tmp_path / "o.png", kind, "table (x.csv)"))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.axes[0].get_legend().get_window_extent(renderer)
+    assert box.x0 >= 0 and box.y0 >= 0, box
+    assert box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height, (box, fig.bbox)
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert texts[0].startswith("#1 tafeng_target_oot_lstm_aggr") and "\n3 seeds: " in texts[0], texts[0]
 
 
 def test_figures_are_150_dpi_and_whole_numbers_get_whole_ticks(tmp_path: Path) -> None:

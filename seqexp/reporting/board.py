@@ -91,7 +91,7 @@ class Leaderboard:
             return None
         names = "; ".join(
             f"{s.data} (fingerprint {s.fingerprint and s.fingerprint[:8]}, positive rate "
-            f"{s.positive_rate if s.positive_rate is not None else 'unknown'}, {s.protocol})"
+            f"{'unknown' if s.positive_rate is None else f'{s.positive_rate:.3f}'}, {s.protocol})"
             for s in known
         )
         sets = len({s.fingerprint for s in known})

@@ -19,6 +19,7 @@ from seqexp.reporting.figures import pr_points, pyplot, roc_points, save
 from seqexp.runfolder import files
 
 MAX_RUNS = 10  # more curves than this are a tangle: the best ones by the leaderboard's order
+NAME_WIDTH = 30  # characters of a run's name in the legend (longer ones end in "…")
 SIZE = (6.6, 4.2)  # inches; shown at 100 CSS px per inch in the report (two fit a 1400 px page)
 
 
@@ -26,6 +27,7 @@ SIZE = (6.6, 4.2)  # inches; shown at 100 CSS px per inch in the report (two fit
 class Curves:
     label: str
     scores: list[tuple[np.ndarray, np.ndarray]]  # (y, score) per drawn run: one, or a group's children
+    group: str = ""  # a group's size ("3 seeds"), said on the legend's second line with the area
 
 
 def read_scores(folder: Path) -> tuple[np.ndarray, np.ndarray] | None:
@@ -61,8 +63,7 @@ def curves_of(rows: list[dict[str, Any]], notes: list[str]) -> list[Curves]:
             notes.append(f"curves: {row['name']} has no binary test scores ({files.PREDICTIONS})")
             continue
         label = f"#{row.get('rank', '?')} {_short(plain_name(row['run']))}"
-        label += f", {len(scores)} {row['kind']}" if row.get("_children") else ""
-        drawn.append(Curves(label, scores))
+        drawn.append(Curves(label, scores, f"{len(scores)} {row['kind']}" if row.get("_children") else ""))
     return drawn
 
 
@@ -83,7 +84,8 @@ def plot_overlay(curves: list[Curves], path: Path, kind: str, title: str) -> Non
                     else "steps-post", label=None if j else "_")  # fmt: skip
         name = "AUC" if kind == "roc" else "AP"
         value = f"{np.mean(areas):.3f}" + (f" ± {np.std(areas, ddof=1):.3f}" if len(areas) > 1 else "")
-        ax.lines[-len(entry.scores)].set_label(f"{entry.label}: {name} {value}")
+        group = f"{entry.group}: " if entry.group else ""  # two lines: the legend fits beside the plot
+        ax.lines[-len(entry.scores)].set_label(f"{entry.label}\n{group}{name} {value}")
     if kind == "roc":
         ax.plot([0, 1], [0, 1], "k--", lw=0.8, label="chance")
         ax.set(xlabel="false positive rate", ylabel="true positive rate (recall)")
@@ -97,5 +99,5 @@ def plot_overlay(curves: list[Curves], path: Path, kind: str, title: str) -> Non
     save(fig, path, tight=False)
 
 
-def _short(label: str, width: int = 24) -> str:
+def _short(label: str, width: int = NAME_WIDTH) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"

@@ -25,6 +25,9 @@ def data_info(
     rows = next((report[k] for k in ("examples", "customers", "rows") if _number(report.get(k))), None)
     rate = report.get("positive_rate")
     split = config.get("split") or {}
+    recorded = record.get("split")
+    if split.get("method") == "time" and isinstance(recorded, dict):  # the cutoffs the run used
+        split = {**split, **{k: v for k, v in recorded.items() if v is not None}}
     family = protocol_family(split, group[0] if group else None)
     shown = f"rolling backtest over {group[1]} test cutoffs" if group and family == "backtest" else None
     return {"name": name, "rows": rows, "positive_rate": rate if _number(rate) else None,
@@ -41,12 +44,13 @@ def protocol(split: dict[str, Any], seed: Any = None) -> str:
         if all(_number(p) for p in parts):
             return "holdout " + "/".join(f"{100 * p:.0f}" for p in parts) + f", stratified{tail}"
     if method == "time":
-        at = (
-            f"test cutoff {str(split['test_cutoff'])[:10]}"
-            if split.get("test_cutoff")
-            else "test at the latest cutoff"
-        )
-        return f"out of time ({at}, customers {split.get('customers', 'shared')})"
+        customers = f"customers {split.get('customers', 'shared')}"
+        train, val, test = split.get("train_cutoffs"), split.get("val_cutoff"), split.get("test_cutoff")
+        if isinstance(train, list) and train and val and test:  # as run.json records them
+            return (f"out of time: trained on cutoffs {_day(train[0])} to {_day(train[-1])}, validated "
+                    f"on {_day(val)}, tested on {_day(test)} ({customers})")  # fmt: skip
+        at = f"test cutoff {_day(test)}" if test else "test at the latest cutoff"
+        return f"out of time ({at}, {customers})"
     if method == "ordered":
         fractions = "/".join(
             f"{100 * split.get(k, d):.0f}" for k, d in (("train", 0.8), ("val", 0.1), ("test", 0.1))
@@ -61,6 +65,10 @@ def protocol(split: dict[str, Any], seed: Any = None) -> str:
         f"{k} {v}" for k, v in split.items() if k != "method" and not isinstance(v, dict | list)
     )
     return f"{method} split" + (f" ({shown})" if shown else "")
+
+
+def _day(value: Any) -> str:
+    return str(value)[:10]  # 2001-02-01T00:00:00 -> 2001-02-01
 
 
 def protocol_family(split: dict[str, Any], kind: str | None = None) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from seqexp.reporting.board import Leaderboard, Row, Section
+from seqexp.reporting.board import Leaderboard, Row, Section, short_name
 from seqexp.reporting.board_out import cell, header
 from seqexp.runfolder import atomic, files
 
@@ -28,6 +28,7 @@ PRINT_HIDDEN = {"balancer", "threshold", "data", "epochs", "fit_seconds", "statu
 # section header says the data, the config differences the balancer, the failed runs' list the status
 NOISE = 0.02  # PR-AUC differences smaller than this are within split noise on these data sets
 IGNORED_KEYS = ("name", "ensemble.members")
+NO_TRAIN_SECTION = {"lightgbm", "logistic_regression", "gradient_boosting"}  # model.name: fit without train.*
 
 
 def write_report(board: Leaderboard, folder: Path) -> Path:
@@ -62,6 +63,8 @@ def _section(board: Leaderboard, section: Section, index: int, folder: Path) -> 
     columns = [c for c in order if any(r.get(c) not in (None, "") for r in section.rows)]
     if all(r["status"] == "completed" for r in section.rows):
         columns = [c for c in columns if c != "status"]
+    if len({r.get("data") for r in section.rows if r.get("data")}) <= 1:  # the section's header says it
+        columns = [c for c in columns if c != "data"]
     rows = [{"cells": [_html_cell(r, c) for c in columns], "status": r["status"],
              "child": bool(r.get("parent"))} for r in section.rows]  # fmt: skip
     notes: list[str] = []
@@ -108,7 +111,7 @@ def summary(section: Section, sort: str) -> dict[str, Any]:
     if best is None:
         return {"best": None, "verdict": "no run of this data completed", "tone": "bad"}
     value = cell(best, sort, 3)
-    tested = f" on {best['test_rows']:.0f} test customers" if best.get("test_rows") else ""
+    tested = f" on {best['test_rows']:,.0f} test customers" if best.get("test_rows") else ""
     text, tone = baseline_verdict(best, str(best.get("headline") or "pr_auc"))
     return {"best": f"{best['name']} ({best.get('model') or best['kind']})", "metric": header(sort),
             "value": value + tested, "verdict": text, "tone": tone}  # fmt: skip
@@ -138,6 +141,12 @@ def baseline_verdict(row: Row, metric: str = "pr_auc") -> tuple[str, str]:
     spread, base_spread = row.get(f"{metric}_std"), row.get(f"baseline_{metric}_std")
     if isinstance(spread, int | float):  # a group: the seeds (or folds) measure the noise
         noise = 2 * max(spread, base_spread if isinstance(base_spread, int | float) else 0.0)
+        if gap > noise and row.get("kind") == "seeds" and row.get("beats_baseline") != "yes":
+            return (  # seeds share one test split: their spread leaves out the test rows' own noise
+                f"not clearly better than its baseline: {said}; the seeds share one test split, and "
+                f"the paired bootstrap on it does not put every seed above its baseline",
+                "unclear",
+            )
         if gap > noise:
             return f"beats its baseline: {said}, more than twice the spread between {row['kind']}", "good"
         if gap < -noise:
@@ -199,8 +208,9 @@ def differences(rows: list[Row]) -> dict[str, Any]:
 
     A key differs when the runs that have it disagree on it (``model.C`` between two logistic
     regressions), and a component's ``name`` when any run has another; a setting only one component
-    has (``model.units`` of the one LSTM) is not a difference. An ensemble has no training config:
-    it is described by its members.
+    has (``model.units`` of the one LSTM) is not a difference, nor are the ``train`` settings of a
+    model fitted without them (LightGBM, scikit-learn). An ensemble has no training config: it is
+    described by its members.
     """
     configs, ensembles = [], []
     for row in rows:
@@ -209,9 +219,12 @@ def differences(rows: list[Row]) -> dict[str, Any]:
         if row["kind"] == "ensemble":
             members = ((row["_config"].get("ensemble") or {}).get("members")) or []
             ensembles.append({"name": row["name"], "values": [f"{row['model']} of {len(members)} runs: "
-                              + ", ".join(Path(str(m)).name for m in members)]})  # fmt: skip
+                              + ", ".join(short_name(Path(str(m)).name) for m in members)]})  # fmt: skip
             continue
-        configs.append((row["name"], flatten(row["_config"])))
+        flat = flatten(row["_config"])
+        if row.get("model") in NO_TRAIN_SECTION:  # its train.epochs is a default it never read
+            flat = {k: v for k, v in flat.items() if not k.startswith("train.")}
+        configs.append((row["name"], flat))
     keys = sorted({k for _, c in configs for k in c if not k.startswith(IGNORED_KEYS)})
 
     def differs(key: str) -> bool:
