@@ -80,3 +80,36 @@ def _data_cache_outside_the_project(tmp_path_factory: pytest.TempPathFactory):
         os.environ.pop("SEQEXP_CACHE_DIR", None)
     else:
         os.environ["SEQEXP_CACHE_DIR"] = saved
+
+
+def _module_fixture_users(item: pytest.Item) -> bool:
+    """Whether the test reads a module-scoped fixture (a run trained once for the module's tests)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order the suite for the two CI workers (``--dist loadgroup --no-loadscope-reorder``).
+
+    A module's tests that share a module-scoped fixture form one unit (an ``xdist_group``): one
+    worker runs them together, so the fixture's training runs once, not once per worker. The units
+    holding ``slow`` tests go first, then those sharing a fixture, and the quick tests last: each
+    worker takes the next unit when it is free, so the two finish close together instead of one
+    waiting on a long test at the end. The sort is stable: within a weight and within a unit the
+    collection order is kept."""
+    units: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        if _module_fixture_users(item):
+            group = item.nodeid.split("::", 1)[0]
+            item.add_marker(pytest.mark.xdist_group(group))
+            units.setdefault(group, []).append(item)
+        else:
+            units[item.nodeid] = [item]
+
+    def weight(key: str) -> int:  # 0: slow, 1: shares a module fixture, 2: the rest
+        return 0 if any(i.get_closest_marker("slow") for i in units[key]) else 1 if "::" not in key else 2
+
+    items[:] = [item for key in sorted(units, key=weight) for item in units[key]]

@@ -65,8 +65,17 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_lightgbm_with_graph_embeddings_through_train_evaluate_predict_explain(folder: Path) -> None:
-    run = _last_line(run_cli("train", str(folder / "lgbm.yaml"), "--runs-dir", str(folder / "runs"), "-q"))
+@pytest.fixture(scope="module")
+def lgbm(folder: Path) -> Path:
+    """The LightGBM run with graph embeddings, trained once: the first test takes it through every
+    verb, the second ensembles it with the gnn."""
+    return _last_line(run_cli("train", str(folder / "lgbm.yaml"), "--runs-dir", str(folder / "runs"), "-q"))
+
+
+def test_lightgbm_with_graph_embeddings_through_train_evaluate_predict_explain(
+    folder: Path, lgbm: Path
+) -> None:
+    run = lgbm
     names = json.loads((run / "run.json").read_text())["feature_names"]
     assert "graph_svd_1" in names and "graph_hop2_count" in names
     saved = _sha(run / "graph.npz")
@@ -84,7 +93,7 @@ def test_lightgbm_with_graph_embeddings_through_train_evaluate_predict_explain(f
     assert _sha(run / "graph.npz") == saved
 
 
-def test_gnn_through_train_predict_tune_and_an_ensemble(folder: Path) -> None:
+def test_gnn_through_train_predict_tune_and_an_ensemble(folder: Path, lgbm: Path) -> None:
     runs = folder / "runs"
     gnn = _last_line(run_cli("train", str(folder / "gnn.yaml"), "--runs-dir", str(runs), "-q"))
     metrics = json.loads((gnn / "metrics.json").read_text())
@@ -96,7 +105,6 @@ def test_gnn_through_train_predict_tune_and_an_ensemble(folder: Path) -> None:
     assert 9001 in set(pd.read_csv(out)["id"])
     tuned = _last_line(run_cli("tune", str(folder / "tune.yaml"), "--runs-dir", str(runs), "-q", timeout=600))
     assert tuned.is_dir()
-    lgbm = _last_line(run_cli("train", str(folder / "lgbm.yaml"), "--runs-dir", str(runs), "-q"))
     combined = _last_line(run_cli("ensemble", str(gnn), str(lgbm), "--runs-dir", str(runs)))
     predicted = run_cli("predict", str(combined), str(folder / "new.csv"), "--output", str(folder / "e.csv"))
     assert predicted.returncode == 0, predicted.stderr[-3000:]
