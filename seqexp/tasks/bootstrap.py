@@ -16,7 +16,10 @@ import numpy as np
 
 RESAMPLES = 1000
 LEVEL = 0.95
-CHUNK_CELLS = 4_000_000  # weights per chunk (resamples x rows): about 32 MB of float64
+# Weights per chunk (resamples x rows): 8 MB of float64. Smaller chunks than this cost more in
+# per-call overhead; larger ones (32 MB) took 0.50 s instead of 0.32 s for the first 1,000 x 3,000
+# of a process, each temporary array being fresh memory the system must map; same intervals.
+CHUNK_CELLS = 1_000_000
 METRICS = ("pr_auc", "roc_auc", "f1", "mcc", "precision", "recall", "brier")
 
 
