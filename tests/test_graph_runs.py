@@ -1,6 +1,6 @@
 """Graph runs through every verb, as a user runs them: LightGBM with graph embeddings and the ``gnn``
 model train, evaluate, predict (a customer unseen in training, embedded from its own edges, with the
-run's graph.npz byte-for-byte unchanged), explain, tune and ensemble on a tiny generated log."""
+run's graph.npz byte-for-byte unchanged), explain, serve, tune and ensemble on a tiny generated log."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import run_cli
+from tests.serving import Server, customers_of, require_serving
 from tests.test_graph import graph_log
 
 pytestmark = pytest.mark.slow
@@ -91,6 +92,31 @@ def test_lightgbm_with_graph_embeddings_through_train_evaluate_predict_explain(
     explained = run_cli("explain", str(run))
     assert explained.returncode == 0, explained.stderr[-3000:]
     assert _sha(run / "graph.npz") == saved
+
+
+def test_serve_scores_a_graph_run_as_predict_does_unseen_customer_included(folder: Path, lgbm: Path) -> None:
+    """Customers sent with their events (items and weights among them) score as ``seqexp predict``
+    scores the same log; the unseen customer is embedded from its own edges, graph.npz untouched."""
+    require_serving()
+    log = pd.read_csv(folder / "new.csv")
+    out = folder / "serve_expected.csv"
+    done = run_cli("predict", str(lgbm), str(folder / "new.csv"), "-o", str(out), "-q")
+    assert done.returncode == 0, done.stderr[-3000:]
+    expected = pd.read_csv(out)
+    saved = _sha(lgbm / "graph.npz")
+    server = Server(lgbm)
+    try:
+        status, answer = server.call("POST", "/predict", {"customers": customers_of(log, "customer")})
+    finally:
+        _, err = server.stop()
+    assert status == 200, answer
+    assert "Traceback" not in err, err
+    got = pd.DataFrame(answer["customers"])
+    merged = expected.merge(got, on="id", suffixes=("_predict", "_serve"))
+    assert len(merged) == len(expected) == len(got) == 6 and 9001 in set(merged["id"])
+    for column in ("score", "probability", "y_pred"):
+        assert (merged[f"{column}_predict"] == merged[f"{column}_serve"]).all(), column
+    assert _sha(lgbm / "graph.npz") == saved
 
 
 def test_gnn_through_train_predict_tune_and_an_ensemble(folder: Path, lgbm: Path) -> None:
