@@ -4,6 +4,7 @@ the paired verdict against the baseline, and risk levels that agree with the dec
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -173,3 +174,11 @@ def test_predict_gives_probabilities_and_risk_levels_that_agree_with_the_decisio
     assert (high["y_pred"] == 1).all(), "a 'high' customer the decision leaves out"
     assert (high["probability"] >= min(metrics["threshold_probability"], 0.7) - 1e-6).all()
     assert "risk levels on calibrated probability" in done.stderr
+
+
+def test_a_steep_sigmoid_calibrator_reaches_zero_without_an_overflow_warning() -> None:
+    steep = calibration.Calibrator("sigmoid", {"a": 1000.0, "b": 0.0})  # exp(-z) overflows far below 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning would fail here
+        out = steep.apply(np.array([1e-6, 0.5, 0.999]))
+    assert out[0] == 0.0 and out[1] == pytest.approx(0.5) and out[2] == 1.0

@@ -44,7 +44,8 @@ class Calibrator:
         scores = np.asarray(scores, dtype=np.float64)
         if self.method == "sigmoid":
             z = self.params["a"] * _logit(scores) + self.params["b"]
-            return 1.0 / (1.0 + np.exp(-z))
+            with np.errstate(over="ignore"):  # exp(-z) -> inf for z << 0 gives the right limit, 0
+                return 1.0 / (1.0 + np.exp(-z))
         if self.method == "isotonic":
             return np.interp(scores, self.params["x"], self.params["y"])
         if self.method == "prior":
