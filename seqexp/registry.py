@@ -113,6 +113,7 @@ MODELS = Registry(
     "load(folder, *, trust) reloads a saved one), pickled (its file is a pickle: loads only with "
     "--trust-run), tensorflow (loading needs TensorFlow); Keras families also give architecture "
     "(model_cfg, spec) -> keras.Model, which the tuner compiles. Register Keras architectures with "
-    "seqexp.models.keras_family.keras_architecture.",
+    "seqexp.models.keras_family.keras_architecture. Tag 'epochs': the model fits with train.* "
+    "(epochs, batch size, optimiser, callbacks); a model without it never reads train.*.",
     extras=("kind", "loader", "pickled", "tensorflow"),
 )

@@ -184,6 +184,16 @@ def test_every_model_declares_its_inputs() -> None:
         assert {"sequence", "table"} & entry.tags, entry.name
 
 
+def test_the_epochs_tag_says_which_models_fit_with_the_train_section() -> None:
+    """The report leaves ``train.*`` out of the config differences of models without the tag."""
+    import importlib
+
+    for entry in MODELS:
+        module, name = entry.extras["loader"].split(":")
+        estimator = getattr(importlib.import_module(module), name)
+        assert ("epochs" in entry.tags) == estimator.keras_callbacks, entry.name
+
+
 @pytest.mark.parametrize(("entry", "kind"), _model_cases())
 def test_model_contract(entry, kind, tmp_path: Path) -> None:
     """Builds from defaults, trains briefly, one score in [0, 1] per row, saves and reloads exactly."""

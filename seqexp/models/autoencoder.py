@@ -167,7 +167,7 @@ def _ranking_on_validation(estimator: AutoencoderEstimator, val: FitData) -> Any
 
 
 @MODELS.register(
-    LSTMAutoencoderConfig, tags=("sequence", "anomaly"), kind="lstm_autoencoder",
+    LSTMAutoencoderConfig, tags=("sequence", "anomaly", "epochs"), kind="lstm_autoencoder",
     loader="seqexp.models.autoencoder:AutoencoderEstimator", pickled=False, tensorflow=True,
 )  # fmt: skip
 def build_lstm_autoencoder(

@@ -49,7 +49,8 @@ def keras_architecture(
 
         build.__doc__ = architecture.__doc__
         MODELS.register(
-            config_class, tags=("keras", *tags), kind="keras", loader=LOADER, pickled=False, tensorflow=True,
+            config_class, tags=("keras", "epochs", *tags), kind="keras", loader=LOADER, pickled=False,
+            tensorflow=True,
             architecture=architecture,
         )(build)  # fmt: skip
         return architecture

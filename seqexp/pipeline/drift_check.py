@@ -156,7 +156,8 @@ def scored_training_rows(rows: int, seed: int) -> np.ndarray:
     else a seeded sample of that many. Their scores only give the training part's score PSI and
     predicted-positive rate (the score's reference is validation), and at 4,096 rows the PSI's
     chance level is already ~0.01 against the 0.25 warning; scoring every training row instead was
-    the largest cost of the stage (1.4 s for 24,000 LSTM rows, against 0.4 s for 3,000)."""
+    the largest cost of the stage (1.5 s for 24,000 LSTM rows, against 0.4 s for 3,000, at
+    load 3.8)."""
     if rows <= SCORED_TRAIN_ROWS:
         return np.arange(rows)
     return np.sort(np.random.default_rng(seed).choice(rows, SCORED_TRAIN_ROWS, replace=False))

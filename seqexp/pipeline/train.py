@@ -92,11 +92,12 @@ def run_steps(cfg: ExperimentConfig, record: lifecycle.RunRecord, log: Say, prog
     _log_baselines(task, metrics, log)
     calibrator = _calibrate(cfg, task, metrics, parts, fitted_rates(prepared, fit_train), run_dir, log)
     decision = task.decision_of(metrics)
-    figures = _drawing(run_dir, cfg, task, decision, parts, history, estimator.kind, calibrator)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="figures") as pool:
-        # The figures (pure Python in matplotlib) are drawn beside the bootstrap and the drift stage
+        # The figures (matplotlib, mostly Python) are drawn beside the bootstrap and the drift stage
         # (numpy and TensorFlow, which release the GIL), on the machine's second core.
-        drawn = pool.submit(figures)
+        drawn = pool.submit(
+            draw_figures, run_dir, cfg, task, decision, parts, history, estimator.kind, calibrator
+        )
         _claims(cfg, task, metrics, parts, baseline, log)
         _drift(task, metrics, prepared, estimator, parts, run_dir, log, seed=cfg.seed)
         log(f"figures: {drawn.result():.2f}s")  # re-raises a figure's error here
@@ -257,26 +258,22 @@ def write_outputs(
         figures.write_architecture(estimator.architecture, run_dir)
 
 
-def _drawing(
+def draw_figures(
     run_dir: Path, cfg: ExperimentConfig, task: Task, decision: Decision, parts: dict, history: list[dict],
     kind: str, calibrator: Calibrator | None,
-) -> Callable[[], float]:  # fmt: skip
-    """The figures of a run as one call, returning its seconds: it reads only what it is given
-    (no model, no shared mutable state), so it may run on another thread."""
+) -> float:  # fmt: skip
+    """The run's figures; returns their seconds. It reads only what it is given (no model, no shared
+    mutable state), so it may run on another thread."""
+    from seqexp.reporting import figures
 
-    def draw() -> float:
-        from seqexp.reporting import figures
-
-        started = time.perf_counter()
-        title = figures.figure_title(run_dir.name, cfg.model.name, cfg.data.name)
-        task.write_figures(
-            run_dir, parts, decision, "val", calibrator=calibrator, costs=cfg.evaluate.costs, title=title
-        )
-        stop = cfg.train.early_stopping
-        monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
-        if len(history) > 1:  # epochs or boosting rounds; a one-shot fit has no history to draw
-            step = "boosting round" if kind == "lightgbm" else "epoch"
-            figures.plot_history(history, run_dir / files.HISTORY_PNG, monitor, mode, title=title, step=step)
-        return time.perf_counter() - started
-
-    return draw
+    started = time.perf_counter()
+    title = figures.figure_title(run_dir.name, cfg.model.name, cfg.data.name)
+    task.write_figures(
+        run_dir, parts, decision, "val", calibrator=calibrator, costs=cfg.evaluate.costs, title=title
+    )
+    stop = cfg.train.early_stopping
+    monitor, mode = (stop.monitor, stop.mode) if stop is not None else ("val_loss", "min")
+    if len(history) > 1:  # epochs or boosting rounds; a one-shot fit has no history to draw
+        step = "boosting round" if kind == "lightgbm" else "epoch"
+        figures.plot_history(history, run_dir / files.HISTORY_PNG, monitor, mode, title=title, step=step)
+    return time.perf_counter() - started

@@ -28,7 +28,6 @@ PRINT_HIDDEN = {"balancer", "threshold", "data", "epochs", "fit_seconds", "statu
 # section header says the data, the config differences the balancer, the failed runs' list the status
 NOISE = 0.02  # PR-AUC differences smaller than this are within split noise on these data sets
 IGNORED_KEYS = ("name", "ensemble.members")
-NO_TRAIN_SECTION = {"lightgbm", "logistic_regression", "gradient_boosting"}  # model.name: fit without train.*
 
 
 def write_report(board: Leaderboard, folder: Path) -> Path:
@@ -203,6 +202,15 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def _reads_train(model: Any) -> bool:
+    """Whether the model fits with ``train.*`` (its registry entry's ``epochs`` tag); a name the
+    registry does not know keeps its settings."""
+    from seqexp import components  # noqa: F401  (fills the registry; no TensorFlow)
+    from seqexp.registry import MODELS
+
+    return not isinstance(model, str) or model not in MODELS or "epochs" in MODELS.get(model).tags
+
+
 def differences(rows: list[Row]) -> dict[str, Any]:
     """How the configs of a section's runs differ, and what they all share.
 
@@ -222,7 +230,7 @@ def differences(rows: list[Row]) -> dict[str, Any]:
                               + ", ".join(short_name(Path(str(m)).name) for m in members)]})  # fmt: skip
             continue
         flat = flatten(row["_config"])
-        if row.get("model") in NO_TRAIN_SECTION:  # its train.epochs is a default it never read
+        if not _reads_train(row.get("model")):  # its train.epochs is a default it never read
             flat = {k: v for k, v in flat.items() if not k.startswith("train.")}
         configs.append((row["name"], flat))
     keys = sorted({k for _, c in configs for k in c if not k.startswith(IGNORED_KEYS)})
